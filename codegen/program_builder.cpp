@@ -1,0 +1,96 @@
+#include "codegen/program_builder.h"
+
+#include <cstring>
+#include <string>
+
+#include "parallax/runtime/kernel.h"
+
+namespace parallax::codegen {
+namespace {
+
+constexpr size_t kWeightAlign = 64;
+
+rt::TensorInfo tensor_info(const ir::Value& v) {
+  rt::TensorInfo t;
+  t.name = v.name;
+  t.dtype = v.dtype;
+  t.shape = v.rank_known ? v.dims : std::vector<int64_t>{};
+  t.rank_known = v.rank_known;
+  return t;
+}
+
+rt::Status place_constant(const ir::Value& v, rt::Program* p, rt::TensorInfo* t) {
+  const int64_t n = ir::static_numel(v);
+  if (n < 0 || static_cast<size_t>(n) * rt::dtype_size(v.dtype) != v.data.size()) {
+    return rt::Status::internal("constant '" + v.name + "' has " + std::to_string(v.data.size()) +
+                                " bytes, which does not match its dtype and shape");
+  }
+  const size_t offset = (p->weights.size() + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
+  p->weights.resize(offset + v.data.size());
+  if (!v.data.empty()) std::memcpy(p->weights.data() + offset, v.data.data(), v.data.size());
+  t->kind = rt::TensorKind::kConstant;
+  t->weight_offset = offset;
+  return rt::Status::ok();
+}
+
+std::string label(const ir::Node& n) {
+  return "node '" + n.name + "' (" + (n.domain.empty() ? "" : n.domain + ".") + n.op_type + ")";
+}
+
+}  // namespace
+
+rt::Status build_program(const ir::Graph& g, rt::Program* out) {
+  rt::Program p;
+  p.tensors.reserve(g.values.size());
+  for (const ir::Value& v : g.values) {
+    rt::TensorInfo t = tensor_info(v);
+    if (v.is_constant) PARALLAX_RETURN_IF_ERROR(place_constant(v, &p, &t));
+    p.tensors.push_back(std::move(t));
+  }
+  for (const ir::Region& r : g.regions) {
+    for (ir::ValueId id : r.inputs) p.tensors[id].kind = rt::TensorKind::kInput;
+  }
+  std::string unsupported;
+  p.graphs.resize(g.regions.size());
+  for (size_t ri = 0; ri < g.regions.size(); ++ri) {
+    const ir::Region& r = g.regions[ri];
+    rt::GraphProgram& gp = p.graphs[ri];
+    gp.name = r.name;
+    gp.inputs.assign(r.inputs.begin(), r.inputs.end());
+    gp.outputs.assign(r.outputs.begin(), r.outputs.end());
+    for (ir::NodeId nid : r.nodes) {
+      const ir::Node& n = g.nodes[nid];
+      rt::Step s;
+      s.kernel = rt::find_kernel(n.domain, n.op_type, n.opset);
+      if (s.kernel < 0) unsupported += (unsupported.empty() ? "" : ", ") + label(n);
+      s.name = n.name;
+      s.op_type = n.op_type;
+      s.domain = n.domain;
+      s.opset = n.opset;
+      s.inputs.assign(n.inputs.begin(), n.inputs.end());
+      // Trailing omitted inputs are not input slots at all (KernelContext::input_count).
+      while (!s.inputs.empty() && s.inputs.back() < 0) s.inputs.pop_back();
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        const ir::ValueId o = n.outputs[k];
+        if (o >= 0) {
+          s.outputs.push_back(o);
+          s.output_wanted.push_back(true);
+          continue;
+        }
+        // The kernel may still write an omitted output; give it a tensor nobody reads.
+        rt::TensorInfo anon;
+        anon.name = n.name + ".unused_output" + std::to_string(k);
+        s.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
+        s.output_wanted.push_back(false);
+        p.tensors.push_back(std::move(anon));
+      }
+      s.attributes = n.attrs;
+      gp.steps.push_back(std::move(s));
+    }
+  }
+  if (!unsupported.empty()) return rt::Status::unsupported("unsupported operators: " + unsupported);
+  *out = std::move(p);
+  return rt::Status::ok();
+}
+
+}  // namespace parallax::codegen

@@ -1,0 +1,49 @@
+// parallax-compile: import, verify and (for now) print a model's IR.
+//
+//   parallax-compile model.onnx --emit=ir
+//   parallax-compile model.onnxtxt --input-shape x=1x3x8x8
+//
+// Exit codes: 0 success, 2 invalid or unsupported model (one line on stderr).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "compiler/driver/tool_common.h"
+#include "compiler/ir/printer.h"
+
+int main(int argc, char** argv) {
+  using namespace parallax;
+  using namespace parallax::driver;
+  std::string model;
+  std::string emit = "ir";
+  std::vector<std::string> input_shapes;
+  bool allow_unsupported = false;
+  CLI::App app{"Compile an ONNX model with Parallax"};
+  app.add_option("model", model, "ONNX model (.onnx, or .onnxtxt text format)")->required();
+  app.add_option("--emit", emit, "what to print: ir")->check(CLI::IsMember({"ir"}));
+  app.add_option("--input-shape", input_shapes, "pin an input's shape: name=1x3x224x224")
+      ->allow_extra_args(false);
+  app.add_flag("--allow-unsupported", allow_unsupported,
+               "print the IR even when some operators have no kernel");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUnsupported;
+  }
+  try {
+    import::ImportOptions options;
+    options.require_kernels = !allow_unsupported;
+    rt::Status s = parse_input_shapes(input_shapes, &options);
+    if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
+    ir::Graph graph;
+    s = load_ir(model, options, &graph);
+    if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
+    std::fputs(ir::print(graph).c_str(), stdout);
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "parallax-compile: error: internal error: %s\n", e.what());
+    return kExitUnsupported;
+  }
+}

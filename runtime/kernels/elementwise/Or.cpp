@@ -1,0 +1,12 @@
+// Or (opset 1-17): y = a or b, with broadcasting (the legacy broadcast/axis attributes
+// before opset 7). Types: bool.
+#include "binary.h"
+
+namespace parallax::rt::kernels {
+
+Status Or(KernelContext& ctx) {
+  return elementwise::binary_same<kBoolType>(ctx, elementwise::kLegacyBroadcast,
+                                             [](bool a, bool b) { return a || b; });
+}
+
+}  // namespace parallax::rt::kernels

@@ -1,0 +1,21 @@
+// ReduceLogSum: the natural log of the sum along the reduced axes.
+#include "reduce.h"
+
+namespace parallax::rt::kernels {
+namespace {
+
+struct ReduceLogSumOp {
+  template <typename A> static A init() { return A(0); }
+  template <typename A> static A step(A acc, A x) { return static_cast<A>(acc + x); }
+  template <typename A> static A finish(A acc, int64_t n) {
+    (void)n;
+    return apply_real(acc, [](auto v) { return std::log(v); });
+  }
+};
+
+}  // namespace
+
+// Axes are an input from opset 18 on, an attribute before.
+Status ReduceLogSum(KernelContext& ctx) { return run_reduce<ReduceLogSumOp>(ctx, ctx.opset() >= 18); }
+
+}  // namespace parallax::rt::kernels
