@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace parallax::rt {
 namespace {
@@ -94,17 +95,22 @@ class Context final : public KernelContext {
       return Status::invalid("subgraph '" + g.name + "' takes " + std::to_string(g.inputs.size()) +
                              " inputs, got " + std::to_string(input_count));
     }
-    // Copy the inputs in: the caller's views may point at this graph's own previous outputs
-    // (Loop feeds iteration k's results to iteration k+1).
+    // Copy every input before binding any: the caller's views may point at this graph's own
+    // previous outputs, and an output may be another formal input (a body that swaps two
+    // loop-carried values), so binding while copying would read overwritten bytes.
+    std::vector<AlignedBytes> fresh(static_cast<size_t>(input_count));
+    std::vector<Tensor> meta(static_cast<size_t>(input_count));
+    for (int k = 0; k < input_count; ++k) {
+      meta[k] = *inputs[k];
+      const size_t bytes = inputs[k]->nbytes();
+      fresh[k].resize(bytes ? bytes : 1);
+      if (bytes) std::memcpy(fresh[k].data(), inputs[k]->data, bytes);
+    }
     for (int k = 0; k < input_count; ++k) {
       Slot& slot = st_->slots[g.inputs[k]];
-      const Tensor& src = *inputs[k];
-      size_t bytes = src.nbytes();
-      AlignedBytes fresh(bytes ? bytes : 1);
-      if (bytes) std::memcpy(fresh.data(), src.data, bytes);
-      slot.bytes.swap(fresh);
-      slot.view.dtype = src.dtype;
-      slot.view.shape = src.shape;
+      slot.bytes.swap(fresh[k]);
+      slot.view.dtype = meta[k].dtype;
+      slot.view.shape = meta[k].shape;
       slot.view.data = slot.bytes.data();
       slot.written = true;
     }

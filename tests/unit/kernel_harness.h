@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "parallax/runtime/executor.h"
@@ -31,9 +32,16 @@ struct OwnedTensor {
     for (int64_t d : shape) n *= d;
     return n;
   }
+  // Element values; bool tensors come back as std::vector<bool> (stored one byte each).
   template <typename T> std::vector<T> values() const {
     std::vector<T> v(static_cast<size_t>(numel()));
-    if (!v.empty()) std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
+    for (size_t i = 0; i < v.size(); ++i) {
+      if constexpr (std::is_same_v<T, bool>) {
+        v[i] = bytes[i] != 0;
+      } else {
+        std::memcpy(&v[i], bytes.data() + i * sizeof(T), sizeof(T));
+      }
+    }
     return v;
   }
   rt::Tensor view() const {
@@ -51,7 +59,10 @@ OwnedTensor make_tensor(std::vector<int64_t> shape, const std::vector<T>& values
   t.dtype = rt::dtype_of<T>();
   t.shape = std::move(shape);
   t.bytes.resize(values.size() * sizeof(T) + 1);
-  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size() * sizeof(T));
+  for (size_t i = 0; i < values.size(); ++i) {
+    const T v = values[i];  // std::vector<bool> has no data(); copy element by element
+    std::memcpy(t.bytes.data() + i * sizeof(T), &v, sizeof(T));
+  }
   return t;
 }
 
