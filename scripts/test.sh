@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
-# README command (b): set up, build, and run the whole test suite (unit, compiler, ONNX
-# conformance, end-to-end models). Exit code 0 only when every test passes.
+# README command (b): set up, build, and run the whole test suite:
+#   1. the ONNX node conformance suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (a separate -O0 build of parallax-run in build-asan/; any crash, hang or sanitizer
+#      report fails), then
+#   2. ctest in build/: unit, compiler and error-case tests, conformance, end-to-end models.
+# Exit code 0 only when everything passes. Extra arguments go to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-cd "${BUILD_DIR:-build}"
+
+echo "== sanitizer build (address,undefined) and conformance under it =="
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+  -DPARALLAX_SANITIZE=address,undefined -DPARALLAX_BUILD_TESTS=OFF >/dev/null
+cmake --build build-asan -j "$(nproc)" --target parallax-run
+/usr/bin/python3 tests/conformance/run_conformance.py --parallax-run build-asan/bin/parallax-run \
+  --work build/conformance --known-failures tests/conformance/known_failures.txt \
+  --check --timeout 120
+
+echo "== ctest =="
+cd build
 ctest --output-on-failure -j "$(nproc)" "$@"
