@@ -12,6 +12,7 @@
 
 #include "compiler/driver/tool_common.h"
 #include "compiler/ir/printer.h"
+#include "passes/pipeline.h"
 
 int main(int argc, char** argv) {
   using namespace parallax;
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   std::string emit = "ir";
   std::vector<std::string> input_shapes;
   bool allow_unsupported = false;
+  passes::PipelineOptions pipeline;
+  std::vector<std::string> print_after;
   CLI::App app{"Compile an ONNX model with Parallax"};
   app.add_option("model", model, "ONNX model (.onnx, or .onnxtxt text format)")->required();
   app.add_option("--emit", emit, "what to print: ir")->check(CLI::IsMember({"ir"}));
@@ -27,6 +30,10 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_flag("--allow-unsupported", allow_unsupported,
                "print the IR even when some operators have no kernel");
+  app.add_option("--stop-after", pipeline.stop_after, "stop the pipeline after this pass");
+  app.add_option("--print-after", print_after, "print the IR after this pass (repeatable)")
+      ->allow_extra_args(false);
+  app.add_flag("--time-passes", pipeline.time_passes, "print each pass's wall time");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -39,6 +46,9 @@ int main(int argc, char** argv) {
     if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
     ir::Graph graph;
     s = load_ir(model, options, &graph);
+    if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
+    pipeline.print_after.insert(print_after.begin(), print_after.end());
+    s = passes::run_pipeline(graph, pipeline);
     if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
     std::fputs(ir::print(graph).c_str(), stdout);
     return kExitOk;

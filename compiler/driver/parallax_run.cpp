@@ -23,6 +23,7 @@
 #include "compiler/driver/tool_common.h"
 #include "compiler/import/tensor_io.h"
 #include "parallax/runtime/executor.h"
+#include "passes/pipeline.h"
 
 namespace parallax::driver {
 namespace {
@@ -123,6 +124,8 @@ int run_tool(const Flags& f) {
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
   ir::Graph graph;
   s = load_ir(f.model, options, &graph);
+  if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  s = passes::run_pipeline(graph, passes::PipelineOptions{});
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
   rt::Program program;
   s = codegen::build_program(graph, &program);

@@ -38,7 +38,7 @@ def generate_node_tests(work):
     import numpy as np
     # onnx 1.12's generators use aliases that numpy 1.24 removed.
     for alias, typ in (("float", float), ("int", int), ("bool", bool), ("object", object)):
-        if not hasattr(np, alias):
+        if alias not in np.__dict__:
             setattr(np, alias, typ)
     import onnx
     from onnx.backend.test.cmd_tools import generate_data
