@@ -1,7 +1,8 @@
-// parallax-compile: import, verify and (for now) print a model's IR.
+// parallax-compile: import, verify, run the pass pipeline, and print the IR or the plan.
 //
 //   parallax-compile model.onnx --emit=ir
-//   parallax-compile model.onnxtxt --input-shape x=1x3x8x8
+//   parallax-compile model.onnx --emit=plan --threads 2 --memory-budget 8000000
+//   parallax-compile model.onnxtxt --input-shape x=1x3x8x8 --stop-after=branches --emit=plan
 //
 // Exit codes: 0 success, 2 invalid or unsupported model (one line on stderr).
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include "compiler/driver/tool_common.h"
+#include "compiler/ir/plan.h"
 #include "compiler/ir/printer.h"
 #include "passes/pipeline.h"
 
@@ -22,10 +24,23 @@ int main(int argc, char** argv) {
   std::vector<std::string> input_shapes;
   bool allow_unsupported = false;
   passes::PipelineOptions pipeline;
+  passes::CompileOptions compile;
   std::vector<std::string> print_after;
   CLI::App app{"Compile an ONNX model with Parallax"};
   app.add_option("model", model, "ONNX model (.onnx, or .onnxtxt text format)")->required();
-  app.add_option("--emit", emit, "what to print: ir")->check(CLI::IsMember({"ir"}));
+  app.add_option("--emit", emit, "what to print: ir (the graph) or plan (placement, branches, "
+                 "schedule, memory)")
+      ->check(CLI::IsMember({"ir", "plan"}));
+  app.add_option("--gpu", compile.gpu, "GPU backend: none or opencl")
+      ->check(CLI::IsMember({"none", "opencl"}));
+  app.add_option("--device-profile", compile.device_profile,
+                 "device profile: a shipped name (host, snapdragon-8-gen-1, ...) or a JSON file");
+  app.add_option("--threads", compile.threads, "CPU threads to plan for (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--memory-budget", compile.memory_budget,
+                 "bytes; serialize concurrent branches that would exceed it (0 = no budget)");
+  app.add_option("--placement-in", compile.placement_in, "read the placement from this JSON file");
+  app.add_option("--placement-out", compile.placement_out, "write the placement to this JSON file");
   app.add_option("--input-shape", input_shapes, "pin an input's shape: name=1x3x224x224")
       ->allow_extra_args(false);
   app.add_flag("--allow-unsupported", allow_unsupported,
@@ -48,9 +63,12 @@ int main(int argc, char** argv) {
     s = load_ir(model, options, &graph);
     if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
     pipeline.print_after.insert(print_after.begin(), print_after.end());
-    s = passes::run_pipeline(graph, pipeline);
+    ir::Plan plan;
+    passes::PassContext ctx{graph, plan, compile};
+    s = passes::run_pipeline(ctx, pipeline);
     if (!s.is_ok()) return report("parallax-compile", s, kExitUnsupported);
-    std::fputs(ir::print(graph).c_str(), stdout);
+    std::fputs(emit == "plan" ? ir::print_plan(graph, plan).c_str() : ir::print(graph).c_str(),
+               stdout);
     return kExitOk;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "parallax-compile: error: internal error: %s\n", e.what());
