@@ -20,6 +20,8 @@ bin_dir = lit_config.params.get("bin_dir") or os.environ.get("PARALLAX_BIN_DIR")
 if not bin_dir:
     lit_config.fatal("pass --param bin_dir=<build>/bin (the folder holding parallax-compile)")
 bin_dir = os.path.abspath(bin_dir)
+# Test outputs (%t) go to the build tree, never into the sources.
+config.test_exec_root = os.path.join(os.path.dirname(bin_dir), "lit-output")
 llvm_bin = "/usr/lib/llvm-14/bin"
 
 config.substitutions.append(("%parallax-compile", os.path.join(bin_dir, "parallax-compile")))
