@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Exports real PyTorch models to ONNX, with reference inputs and outputs, for end-to-end tests.
+"""Exports the model zoo to ONNX, with reference inputs and outputs, for end-to-end checks.
 
 Every model gets random weights from a fixed seed (nothing is downloaded), float32, and a
 calibration step so that its outputs have a meaningful magnitude: norm layers get non-trivial
@@ -7,7 +7,7 @@ affine parameters, BatchNorm running statistics are measured on a few random bat
 mode, then the model is put in eval mode. For each model NAME the script writes
 
   OUT/NAME/model.onnx
-  OUT/NAME/test_data_set_0/input_N.pb    the example inputs
+  OUT/NAME/test_data_set_0/input_N.pb    the example inputs (float images/features, int64 ids)
   OUT/NAME/test_data_set_0/output_N.pb   PyTorch's own outputs for them
 
 which is the layout of the ONNX backend tests, so `parallax-run model.onnx --inputs
@@ -15,39 +15,66 @@ test_data_set_0 --compare` checks it. A model whose folder is complete is skippe
 is written under a temporary name and renamed at the end, so a complete folder is a finished
 one); --force re-exports.
 
+Models belong to groups: "cnn" (torchvision classifiers), "paper" (the five models of the
+Parallax paper, as architecture replicas in scripts/zoo/) and "test" (small models for quick
+tests). --models takes model names and group names (cnn, paper, test, all), comma-separated.
+
 Usage:
   export_models.py --out build/models                        # every registered model
-  export_models.py --out build/models --models resnet18,transformer_encoder
-  export_models.py --list
+  export_models.py --out build/models --models paper,resnet18
+  export_models.py --list [--models cnn] [--json]
 
-Adding a model: write a builder that returns (module, example_inputs) and register it in
-MODELS with a one-line description. The module must be deterministic for a fixed seed.
+Adding a model: write a builder returning (module, make_inputs) where make_inputs(batch) gives
+a tuple of random example inputs, and register it in MODELS. The builder runs under a fixed
+seed and must be deterministic for it.
 """
 import argparse
+import json
 import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from zoo.common import randomize_norms  # noqa: E402
+
 DEFAULT_OPSET = 13
 SEED = 20240611
-NORM_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm,
-              nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)
+GROUPS = ("cnn", "paper", "test")
 
 
-# ---- model builders: each returns (module, tuple of example inputs) ----
+@dataclass(frozen=True)
+class ZooModel:
+    group: str
+    description: str
+    build: Callable[[], Tuple[nn.Module, Callable[[int], tuple]]]
+    opset: int = DEFAULT_OPSET
+    input_names: Optional[Tuple[str, ...]] = None   # default: input / input_N
+    output_names: Optional[Tuple[str, ...]] = None  # default: output (one output)
 
-def _image(size=224):
-    return (torch.randn(1, 3, size, size),)
+
+# ---- model builders: each returns (module, make_inputs) ----
+
+def _torchvision(name, size=224, **kwargs):
+    def build():
+        import torchvision.models as tvm
+        return (getattr(tvm, name)(weights=None, **kwargs),
+                lambda n: (torch.randn(n, 3, size, size),))
+    return build
 
 
-def _torchvision(name, **kwargs):
-    import torchvision.models as tvm
-    return lambda: (getattr(tvm, name)(weights=None, **kwargs), _image())
+def _zoo(module, builder="build"):
+    """A builder from scripts/zoo/<module>.py, imported only when the model is exported."""
+    def build():
+        import importlib
+        return getattr(importlib.import_module(f"zoo.{module}"), builder)()
+    return build
 
 
 class TransformerClassifier(nn.Module):
@@ -65,42 +92,91 @@ class TransformerClassifier(nn.Module):
 
 
 def _transformer_encoder():
-    return TransformerClassifier(), (torch.randn(1, 16, 64),)
+    return TransformerClassifier(), lambda n: (torch.randn(n, 16, 64),)
 
 
-# name -> (builder, description). Later model-zoo entries (inception_v3, densenet121,
-# efficientnet_b0, a YOLOv8n replica, Whisper, DistilBERT, ...) are added here.
+def _cnn(builder, description):
+    return ZooModel("cnn", description, builder)
+
+
 MODELS = {
-    "resnet18": (_torchvision("resnet18"), "torchvision ResNet-18, 1x3x224x224"),
-    "mobilenet_v2": (_torchvision("mobilenet_v2"), "torchvision MobileNetV2, 1x3x224x224"),
-    "squeezenet1_1": (_torchvision("squeezenet1_1"), "torchvision SqueezeNet 1.1, 1x3x224x224"),
-    "googlenet": (_torchvision("googlenet", aux_logits=False, init_weights=True),
-                  "torchvision GoogLeNet (Inception v1, no aux heads), 1x3x224x224"),
-    "transformer_encoder": (_transformer_encoder,
-                            "2-layer nn.TransformerEncoder (d_model 64, 4 heads) + Linear, 1x16x64"),
+    # torchvision CNNs at their usual input size.
+    "resnet18": _cnn(_torchvision("resnet18"), "torchvision ResNet-18, 1x3x224x224"),
+    "mobilenet_v2": _cnn(_torchvision("mobilenet_v2"), "torchvision MobileNetV2, 1x3x224x224"),
+    "mobilenet_v3_small": _cnn(_torchvision("mobilenet_v3_small"),
+                               "torchvision MobileNetV3-Small, 1x3x224x224"),
+    "squeezenet1_1": _cnn(_torchvision("squeezenet1_1"),
+                          "torchvision SqueezeNet 1.1, 1x3x224x224"),
+    "googlenet": _cnn(_torchvision("googlenet", aux_logits=False, init_weights=True),
+                      "torchvision GoogLeNet (Inception v1, no aux heads), 1x3x224x224"),
+    "inception_v3": _cnn(_torchvision("inception_v3", 299, aux_logits=False, init_weights=True),
+                         "torchvision Inception v3 (no aux head), 1x3x299x299"),
+    "densenet121": _cnn(_torchvision("densenet121"), "torchvision DenseNet-121, 1x3x224x224"),
+    "shufflenet_v2_x1_0": _cnn(_torchvision("shufflenet_v2_x1_0"),
+                               "torchvision ShuffleNetV2 x1.0, 1x3x224x224"),
+    "efficientnet_b0": _cnn(_torchvision("efficientnet_b0"),
+                            "torchvision EfficientNet-B0, 1x3x224x224"),
+    # The five models of the Parallax paper, as architecture replicas (scripts/zoo/).
+    "yolov8n": ZooModel("paper", "YOLOv8n detector replica, 1x3x640x640 -> 1x84x8400",
+                        _zoo("yolov8n"), 13, ("images",), ("output0",)),
+    "whisper_tiny_encoder": ZooModel(
+        "paper", "Whisper-Tiny encoder replica, mel 1x80x3000 -> 1x1500x384",
+        _zoo("whisper", "build_encoder"), 17, ("mel",), ("audio_features",)),
+    "whisper_tiny_decoder": ZooModel(
+        "paper", "Whisper-Tiny decoder replica, 16 tokens + audio features -> 1x16x51865 logits",
+        _zoo("whisper", "build_decoder"), 17, ("tokens", "audio_features"), ("logits",)),
+    "swin_v2_t": ZooModel("paper", "torchvision SwinV2-Tiny, exportable attention, 1x3x224x224",
+                          _zoo("swin"), 17, ("input",), ("output",)),
+    "clip_text": ZooModel("paper", "CLIP ViT-B/32 text encoder replica, 1x77 ids -> 1x512",
+                          _zoo("clip_text"), 17, ("input_ids",), ("text_embeds",)),
+    "distilbert": ZooModel(
+        "paper", "DistilBERT-base classifier replica, ids + mask 1x128 -> 1x2 logits",
+        _zoo("distilbert"), 17, ("input_ids", "attention_mask"), ("logits", "last_hidden_state")),
+    # Small models for quick tests.
+    "transformer_encoder": ZooModel(
+        "test", "2-layer nn.TransformerEncoder (d_model 64, 4 heads) + Linear, 1x16x64",
+        _transformer_encoder),
 }
+
+
+def select(spec):
+    """Model names for a comma-separated list of model and group names, in registry order."""
+    wanted = set()
+    for item in (s for s in spec.split(",") if s):
+        if item == "all":
+            wanted.update(MODELS)
+        elif item in GROUPS:
+            wanted.update(n for n, m in MODELS.items() if m.group == item)
+        elif item in MODELS:
+            wanted.add(item)
+        else:
+            raise KeyError(item)
+    return [n for n in MODELS if n in wanted]
 
 
 # ---- calibration, export, test data (also used by make_example_model.py) ----
 
-def calibrate(model, example_inputs, batches=4, batch_size=4):
+def calibrate(model, inputs, batches=4, batch_size=4):
     """Gives norm layers non-trivial affine parameters and realistic BatchNorm statistics.
 
+    inputs is make_inputs(batch) or a tuple of example tensors (random batches of their shape).
     Random-init BatchNorm has mean 0 / var 1 running stats, which in eval mode lets activations
     grow or vanish layer after layer; measuring them on random batches in train mode (cumulative
     average: momentum None) keeps every layer's output near unit scale. Ends in eval mode.
     """
+    if not callable(inputs):
+        shapes = [(x.shape[1:], x.dtype) for x in inputs]
+        inputs = lambda n: tuple(torch.randn(n, *s, dtype=t) for s, t in shapes)  # noqa: E731
+    randomize_norms(model)
+    batch_norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, NORM_TYPES) and getattr(m, "weight", None) is not None:
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0.0, 0.1)
-            if isinstance(m, nn.modules.batchnorm._BatchNorm):
-                m.reset_running_stats()
-                m.momentum = None
-        model.train()
-        for _ in range(batches):
-            model(*[torch.randn(batch_size, *x.shape[1:], dtype=x.dtype) for x in example_inputs])
+        for m in batch_norms:
+            m.reset_running_stats()
+            m.momentum = None
+        if batch_norms:
+            model.train()
+            for _ in range(batches):
+                model(*inputs(batch_size))
     model.eval()
     return model
 
@@ -111,21 +187,34 @@ def _outputs_tuple(y):
     return tuple(y)
 
 
-def export(model, example_inputs, path, opset=DEFAULT_OPSET):
-    """Exports model to path and returns its reference outputs (numpy) for example_inputs."""
+def export(model, example_inputs, path, opset=DEFAULT_OPSET, input_names=None,
+           output_names=None):
+    """Exports model to path and returns (input names, output names, reference outputs).
+
+    The reference outputs are the values PyTorch computes while tracing the model for export
+    (captured by a forward hook): the trace runs the model once on example_inputs anyway,
+    and a second forward would double the cost of the larger models.
+    """
     import onnx
-    with torch.no_grad():
-        outputs = [y.numpy() for y in _outputs_tuple(model(*example_inputs))]
-    input_names = ["input" if len(example_inputs) == 1 else f"input_{i}"
-                   for i in range(len(example_inputs))]
-    output_names = ["output" if len(outputs) == 1 else f"output_{i}"
-                    for i in range(len(outputs))]
+    captured = []
+    hook = model.register_forward_hook(lambda m, i, o: captured.append(_outputs_tuple(o)))
+    input_names = list(input_names or ["input" if len(example_inputs) == 1 else f"input_{i}"
+                                       for i in range(len(example_inputs))])
+    output_names = list(output_names or ["output"])
     # Traced with autograd on: under no_grad nn.TransformerEncoderLayer takes its fused fast
     # path (aten::_transformer_encoder_layer_fwd), which has no ONNX export.
-    torch.onnx.export(model, example_inputs, path, opset_version=opset,
-                      do_constant_folding=True, input_names=input_names,
-                      output_names=output_names)
-    onnx.checker.check_model(onnx.load(path))
+    try:
+        torch.onnx.export(model, example_inputs, path, opset_version=opset,
+                          do_constant_folding=True, input_names=input_names,
+                          output_names=output_names)
+    finally:
+        hook.remove()
+    if len(captured) != 1:
+        raise RuntimeError(f"expected one forward while tracing, saw {len(captured)}")
+    outputs = [y.detach().numpy() for y in captured[0]]
+    if len(outputs) != len(output_names):
+        raise ValueError(f"the model has {len(outputs)} outputs: name them (output_names)")
+    onnx.checker.check_model(path)  # by path: models over 2 GB of protobuf would not load
     return input_names, output_names, outputs
 
 
@@ -151,17 +240,18 @@ def check_scale(name, outputs):
     return ok
 
 
-def build_and_export(name, builder, target, opset):
+def build_and_export(name, spec, target, opset=None):
     """Builds, calibrates and exports one model into target (a fresh folder)."""
     torch.manual_seed(SEED)
-    model, example_inputs = builder()
-    model = calibrate(model.float(), example_inputs)
+    model, make_inputs = spec.build()
+    model = calibrate(model.float(), make_inputs)
     # The reference inputs come from their own seed so they do not depend on the calibration.
     torch.manual_seed(SEED + 1)
-    example_inputs = tuple(torch.randn_like(x) for x in example_inputs)
+    example_inputs = make_inputs(1)
     os.makedirs(target)
-    input_names, output_names, outputs = export(model, example_inputs,
-                                                os.path.join(target, "model.onnx"), opset)
+    input_names, output_names, outputs = export(
+        model, example_inputs, os.path.join(target, "model.onnx"), opset or spec.opset,
+        spec.input_names, spec.output_names)
     data = os.path.join(target, "test_data_set_0")
     write_test_data(data, input_names, [x.numpy() for x in example_inputs], "input")
     write_test_data(data, output_names, outputs, "output")
@@ -175,55 +265,67 @@ def is_complete(folder):
             and os.path.isfile(os.path.join(data, "output_0.pb")))
 
 
+def export_one(name, out, opset, force):
+    """Exports one model unless its folder is complete; returns False on failure."""
+    folder = os.path.join(out, name)
+    if is_complete(folder) and not force:
+        print(f"{name}: up to date in {folder}")
+        return True
+    tmp = folder + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    start = time.time()
+    try:
+        ok = build_and_export(name, MODELS[name], tmp, opset)
+    except Exception as e:  # report every model that fails, not only the first
+        print(f"{name}: export FAILED: {type(e).__name__}: {e}", file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    if not ok:
+        print(f"{name}: reference outputs are NaN/Inf or ~0; not kept", file=sys.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    size = os.path.getsize(os.path.join(folder, "model.onnx"))
+    print(f"{name}: wrote {folder}/model.onnx ({size / 1e6:.1f} MB, opset "
+          f"{opset or MODELS[name].opset}) and test_data_set_0 in {time.time() - start:.1f} s",
+          flush=True)
+    return True
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", help="folder that receives one sub-folder per model")
-    p.add_argument("--models", default=",".join(MODELS),
-                   help="comma-separated model names (default: all)")
-    p.add_argument("--opset", type=int, default=DEFAULT_OPSET)
+    p.add_argument("--out", default="build/models",
+                   help="folder that receives one sub-folder per model (default build/models)")
+    p.add_argument("--models", default="all",
+                   help="comma-separated model and group names: " + ", ".join(GROUPS)
+                   + ", all (default)")
+    p.add_argument("--opset", type=int, help="override every model's own opset")
     p.add_argument("--force", action="store_true", help="re-export models that exist already")
-    p.add_argument("--list", action="store_true", help="list the registered models and exit")
+    p.add_argument("--list", action="store_true", help="list the selected models and exit")
+    p.add_argument("--json", action="store_true",
+                   help="with --list: print [{name, group, description, opset}] as JSON")
+    p.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+                   help="torch CPU threads for calibration and reference outputs")
     args = p.parse_args()
 
+    try:
+        names = select(args.models)
+    except KeyError as e:
+        p.error(f"unknown model or group {e} (see --list)")
     if args.list:
-        for name, (_, desc) in MODELS.items():
-            print(f"{name:24} {desc}")
+        if args.json:
+            print(json.dumps([{"name": n, "group": MODELS[n].group,
+                               "description": MODELS[n].description,
+                               "opset": MODELS[n].opset} for n in names], indent=1))
+        else:
+            for n in names:
+                print(f"{n:22} {MODELS[n].group:6} {MODELS[n].description}")
         return 0
-    if not args.out:
-        p.error("--out is required")
-    names = [n for n in args.models.split(",") if n]
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        p.error(f"unknown model(s): {', '.join(unknown)} (see --list)")
 
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
-    failed = []
-    for name in names:
-        folder = os.path.join(args.out, name)
-        if is_complete(folder) and not args.force:
-            print(f"{name}: up to date in {folder}")
-            continue
-        tmp = folder + ".tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        start = time.time()
-        try:
-            ok = build_and_export(name, MODELS[name][0], tmp, args.opset)
-        except Exception as e:  # report every model that fails, not only the first
-            print(f"{name}: export FAILED: {type(e).__name__}: {e}", file=sys.stderr)
-            shutil.rmtree(tmp, ignore_errors=True)
-            failed.append(name)
-            continue
-        if not ok:
-            print(f"{name}: reference outputs are NaN/Inf or ~0; not kept", file=sys.stderr)
-            shutil.rmtree(tmp, ignore_errors=True)
-            failed.append(name)
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-        size = os.path.getsize(os.path.join(folder, "model.onnx"))
-        print(f"{name}: wrote {folder}/model.onnx ({size / 1e6:.1f} MB, opset {args.opset}) "
-              f"and test_data_set_0 in {time.time() - start:.1f} s")
+    failed = [n for n in names if not export_one(n, args.out, args.opset, args.force)]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
