@@ -4,7 +4,13 @@
 
 #include "compiler/ir/printer.h"
 #include "compiler/ir/verifier.h"
+#include "passes/branches.h"
+#include "passes/canonicalize.h"
 #include "passes/eliminate_dead_code.h"
+#include "passes/layout.h"
+#include "passes/place.h"
+#include "passes/plan_memory.h"
+#include "passes/schedule.h"
 
 namespace parallax::passes {
 
@@ -14,7 +20,33 @@ const std::vector<PassInfo>& pipeline() {
       // nobody reads. Importers and function expansion leave such nodes behind.
       {"eliminate-dead-code", "remove nodes whose outputs are never used",
        [](PassContext& c) { return eliminate_dead_code(c.graph); }},
+      // canonicalize before anything plans: placement, scheduling and memory planning must see
+      // the graph that will run (folded shapes, fused kernels, no copies), not the exported one.
+      {"canonicalize", "fold constants, remove copies, fuse BN/bias/activations, GELU, LayerNorm",
+       [](PassContext& c) { return canonicalize(c.graph); }},
+      // layout right after canonicalize: it maps the fused convolutions (and needs BN already
+      // folded into them), and it adds Transpose nodes, so it must precede place, after which
+      // node ids are final.
+      {"layout", "run conv-heavy regions in NHWC (XNNPACK); transpose only at region edges",
+       [](PassContext& c) { return assign_layout(c.graph, c.options); }},
       // Next (issue: compiler passes): canonicalize, place, branches, schedule, plan-memory.
+      // place after canonicalize: the cost model must see the fused, folded graph it will run,
+      // and no later pass removes or renumbers nodes, so Plan::device stays valid.
+      {"place", "choose CPU or GPU per node: backend support, offload rule, island pruning",
+       [](PassContext& c) { return place(c.graph, c.plan, c.options); }},
+      // branches right after place: a GPU region is one Split-Merge unit, so labels and chains
+      // depend on the placement; schedule and plan-memory work on the branches.
+      {"branches", "label nodes, cut maximal Sequential chains into branches, layer them",
+       [](PassContext& c) { return build_branches(c.graph, c.plan); }},
+      // schedule after branches and before plan-memory: it assigns processors and threads to the
+      // branches and adds the serialization edges (unprofitable layers, --memory-budget) whose
+      // happens-before order lets plan-memory share bytes.
+      {"schedule", "processor, threads, start per branch; serialize what does not pay or fit",
+       [](PassContext& c) { return schedule(c.graph, c.plan, c.options); }},
+      // plan-memory last: lifetimes follow the happens-before relation of the final branches
+      // (and any serialization edges schedule adds), so nothing after it may change the order.
+      {"plan-memory", "CPU arena offsets valid under every interleaving of the branches",
+       [](PassContext& c) { return plan_memory(c.graph, c.plan); }},
   };
   return passes;
 }

@@ -1,5 +1,6 @@
 #include "compiler/ir/plan.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -66,7 +67,17 @@ std::string print_plan(const Graph& g, const Plan& plan) {
     }
   }
   if (plan.has_branches()) {
-    line(out, "branches=%zu layers=%d", plan.branches.size(), plan.layer_count);
+    // The paper's Table 7 measures: layers holding more than one branch, and the widest layer.
+    std::vector<int> width(static_cast<size_t>(std::max(plan.layer_count, 0)), 0);
+    for (const Branch& br : plan.branches)
+      if (br.layer >= 0 && br.layer < plan.layer_count) ++width[br.layer];
+    int parallel = 0, widest = 0;
+    for (int w : width) {
+      parallel += w > 1;
+      widest = std::max(widest, w);
+    }
+    line(out, "branches=%zu layers=%d parallel_layers=%d max_width=%d", plan.branches.size(),
+         plan.layer_count, parallel, widest);
     for (size_t b = 0; b < plan.branches.size(); ++b) {
       const Branch& br = plan.branches[b];
       std::string s = "branch " + std::to_string(b) + " layer=" + std::to_string(br.layer) +
@@ -92,7 +103,13 @@ std::string print_plan(const Graph& g, const Plan& plan) {
         s += " in_place_of=%" + std::to_string(m.in_place_of[v]);
       out += s + "\n";
     }
-    line(out, "lower_bound_set=%s", ids(m.lower_bound_set, "%").c_str());
+    // Id lists can be long: appended whole, never through line()'s fixed buffer.
+    if (!m.unsized.empty()) {
+      out += "note: " + std::to_string(m.unsized.size()) +
+             " values have no static size and are allocated outside the arena: " +
+             ids(m.unsized, "%") + "\n";
+    }
+    out += "lower_bound_set=" + ids(m.lower_bound_set, "%") + "\n";
     line(out, "memory arena=%" PRIu64 " lower_bound=%" PRIu64 " sequential=%" PRIu64 " naive=%" PRIu64,
          m.arena_bytes, m.lower_bound_bytes, m.sequential_bytes, m.naive_bytes);
   }

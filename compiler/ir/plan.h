@@ -72,6 +72,7 @@ struct MemoryPlan {
   std::vector<ValueId> lower_bound_set;  // that set (each pair really interferes)
   uint64_t sequential_bytes = 0;  // the same planner on one sequential topological order
   uint64_t naive_bytes = 0;       // one buffer per value
+  std::vector<ValueId> unsized;   // main-region results without a static size: not in the arena
 };
 
 struct Plan {

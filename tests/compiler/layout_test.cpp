@@ -1,0 +1,220 @@
+// layout: each case imports a small CNN in text form, canonicalizes it, checks the NHWC
+// rewrite's shape (ops, where the layout changes), and runs the canonical and the rewritten
+// graph on the same inputs, comparing every output within 1e-4 of its scale (the rewritten one
+// runs XNNPACK, the other the reference kernels, so the sums differ in rounding only).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "codegen/program_builder.h"
+#include "compiler/import/importer.h"
+#include "compiler/ir/verifier.h"
+#include "parallax/runtime/executor.h"
+#include "passes/canonicalize.h"
+#include "passes/layout.h"
+#include "test_util.h"
+
+namespace parallax::test {
+namespace {
+
+// "{v0, v1, ...}": n deterministic values in [lo, hi), for inline initializers.
+std::string values(int n, uint32_t seed, double lo = -0.5, double hi = 0.5) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::string s = "{";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
+  return s + "}";
+}
+
+ir::Graph canonical(const std::string& text) {
+  ir::Graph g;
+  rt::Status s = import::import_model(write_file(temp_dir(), "m.onnxtxt", text), {}, &g);
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  REQUIRE(passes::canonicalize(g).is_ok());
+  return g;
+}
+
+ir::Graph with_layout(const ir::Graph& g) {
+  ir::Graph l = g;
+  const passes::CompileOptions options;
+  REQUIRE(passes::assign_layout(l, options).is_ok());
+  rt::Status v = ir::verify(l);
+  INFO(v.message());
+  REQUIRE(v.is_ok());
+  return l;
+}
+
+// Runs g on deterministic float inputs in [-2, 2); the outputs with their shapes.
+std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> run(const ir::Graph& g) {
+  rt::Program p;
+  rt::Status s = codegen::build_program(g, &p);
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  std::unique_ptr<rt::Executor> ex;
+  s = rt::Executor::create(&p, &ex);
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  std::mt19937 rng(5);
+  std::vector<std::vector<float>> storage(ex->input_count());
+  for (int i = 0; i < ex->input_count(); ++i) {
+    const rt::TensorInfo& info = ex->input_info(i);
+    rt::Tensor t;
+    t.dtype = info.dtype;
+    REQUIRE(rt::Shape::from(info.shape.data(), static_cast<int>(info.shape.size()), &t.shape));
+    storage[i].resize(static_cast<size_t>(t.numel()) + 4);
+    for (float& v : storage[i]) v = std::uniform_real_distribution<float>(-2.0f, 2.0f)(rng);
+    t.data = storage[i].data();
+    REQUIRE(ex->set_input(i, t).is_ok());
+  }
+  s = ex->run();
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> out;
+  for (int i = 0; i < ex->output_count(); ++i) {
+    const rt::Tensor& t = ex->output(i);
+    out.push_back({std::vector<int64_t>(t.shape.dims, t.shape.dims + t.shape.rank),
+                   std::vector<float>(t.data_as<float>(), t.data_as<float>() + t.numel())});
+  }
+  return out;
+}
+
+void check_same_outputs(const ir::Graph& before, const ir::Graph& after) {
+  const auto want = run(before);
+  const auto got = run(after);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    REQUIRE(got[i].first == want[i].first);
+    float scale = 1.0f, err = 0.0f;
+    for (size_t k = 0; k < want[i].second.size(); ++k) {
+      scale = std::max(scale, std::fabs(want[i].second[k]));
+      err = std::max(err, std::fabs(got[i].second[k] - want[i].second[k]));
+    }
+    INFO("output " << i);
+    CHECK(err <= 1e-4f * scale);
+  }
+}
+
+// The main region's ops in order, "com.parallax." where it applies.
+std::vector<std::string> ops(const ir::Graph& g) {
+  std::vector<std::string> r;
+  for (ir::NodeId n : g.regions[0].nodes) {
+    const ir::Node& node = g.nodes[n];
+    r.push_back((node.domain.empty() ? "" : node.domain + ".") + node.op_type);
+  }
+  return r;
+}
+
+using Ops = std::vector<std::string>;
+
+TEST_CASE("layout: a residual CNN runs in NHWC between one Transpose in and one Reshape out",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+res (float[1, 3, 15, 15] x) => (float[1, 10] y)
+{
+  w1 = Constant <value = float[8, 3, 3, 3] )" + values(216, 1) + R"(> ()
+  b1 = Constant <value = float[8] )" + values(8, 2) + R"(> ()
+  w2 = Constant <value = float[8, 8, 3, 3] )" + values(576, 3) + R"(> ()
+  w3 = Constant <value = float[8, 1, 3, 3] )" + values(72, 4) + R"(> ()
+  fc = Constant <value = float[10, 8] )" + values(80, 5) + R"(> ()
+  c1 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]> (x, w1, b1)
+  r1 = Relu (c1)
+  p = MaxPool <kernel_shape = [3, 3], strides = [2, 2], ceil_mode = 1> (r1)
+  c2 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1]> (p, w2)
+  c3 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], group = 8> (c2, w3)
+  a = Add (c3, p)
+  r2 = Relu (a)
+  gp = GlobalAveragePool (r2)
+  f = Flatten (gp)
+  y = Gemm <transB = 1> (f, fc)
+}
+)");
+  const ir::Graph l = with_layout(g);
+  CHECK(ops(l) == Ops{"Transpose", "com.parallax.ConvNhwc", "com.parallax.MaxPoolNhwc",
+                      "com.parallax.ConvNhwc", "com.parallax.ConvNhwc", "Add", "Relu",
+                      "com.parallax.GlobalAveragePoolNhwc", "Reshape", "Flatten", "Gemm"});
+  check_same_outputs(g, l);
+}
+
+TEST_CASE("layout: squeeze-excitation with SiLU, a BatchNorm and a counted-padding AveragePool",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+se (float[2, 4, 9, 9] x) => (float[2, 4, 9, 9] y, float[2, 4, 9, 9] z)
+{
+  w1 = Constant <value = float[4, 4, 1, 1] )" + values(16, 6) + R"(> ()
+  ws = Constant <value = float[2, 4, 1, 1] )" + values(8, 7) + R"(> ()
+  we = Constant <value = float[4, 2, 1, 1] )" + values(8, 8) + R"(> ()
+  sc = Constant <value = float[4] {1.5, 0.5, 2, 1}> ()
+  bi = Constant <value = float[4] {0.1, -0.2, 0.3, 0}> ()
+  mu = Constant <value = float[4] {0, 0.5, -0.5, 1}> ()
+  va = Constant <value = float[4] {1, 2, 0.5, 4}> ()
+  c = Conv (x, w1)
+  s = Sigmoid (c)
+  h = Mul (c, s)
+  g = GlobalAveragePool (h)
+  e1 = Conv (g, ws)
+  e2 = Relu (e1)
+  e3 = Conv (e2, we)
+  e4 = Sigmoid (e3)
+  y = Mul (h, e4)
+  r = Relu (y)
+  n = BatchNormalization (r, sc, bi, mu, va)
+  z = AveragePool <kernel_shape = [3, 3], pads = [1, 1, 1, 1], count_include_pad = 1> (n)
+}
+)");
+  const ir::Graph l = with_layout(g);
+  int convs = 0, transposes = 0;
+  for (const ir::Node& n : l.nodes) {
+    convs += n.op_type == "ConvNhwc";
+    transposes += n.op_type == "Transpose";
+  }
+  CHECK(convs == 5);       // three convolutions, the BatchNorm, the AveragePool
+  CHECK(transposes == 3);  // x in; y and z out
+  check_same_outputs(g, l);
+}
+
+TEST_CASE("layout: Concat, Split, Pad and Resize renumber their axes and per-dimension inputs",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+axes (float[1, 4, 6, 6] x) => (float[1, 6, 14, 14] y)
+{
+  w = Constant <value = float[4, 4, 3, 3] )" + values(144, 9) + R"(> ()
+  sp = Constant <value = int64[2] {1, 3}> ()
+  pads = Constant <value = int64[8] {0, 0, 1, 0, 0, 0, 0, 1}> ()
+  sc = Constant <value = float[4] {1, 1, 2, 2}> ()
+  c = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1]> (x, w)
+  a, b = Split <axis = 1> (c, sp)
+  j = Concat <axis = 1> (b, c, a)
+  p = Pad (j, pads)
+  y = Resize <mode = "nearest"> (p, , sc)
+}
+)");
+  const ir::Graph l = with_layout(g);
+  CHECK(ops(l) == Ops{"Transpose", "com.parallax.ConvNhwc", "Split", "Concat", "Pad", "Resize",
+                      "Transpose"});
+  check_same_outputs(g, l);
+}
+
+TEST_CASE("layout: nothing changes without a convolution", "[passes][layout]") {
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+pools (float[1, 2, 6, 6] x) => (float[1, 2, 1, 1] y)
+{
+  r = Relu (x)
+  p = MaxPool <kernel_shape = [2, 2]> (r)
+  y = GlobalAveragePool (p)
+}
+)");
+  CHECK(ops(with_layout(g)) == ops(g));
+}
+
+}  // namespace
+}  // namespace parallax::test
