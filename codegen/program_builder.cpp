@@ -1,7 +1,9 @@
 #include "codegen/program_builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "parallax/runtime/kernel.h"
 
@@ -37,9 +39,52 @@ std::string label(const ir::Node& n) {
   return "node '" + n.name + "' (" + (n.domain.empty() ? "" : n.domain + ".") + n.op_type + ")";
 }
 
+// Copies the plan's branches, processors and memory plan (see the header).
+rt::Status copy_plan(const ir::Graph& g, const ir::Plan& plan, rt::Program* p) {
+  std::vector<int32_t> step_of(g.nodes.size(), -1);
+  const std::vector<ir::NodeId>& main_nodes = g.regions[0].nodes;
+  for (size_t k = 0; k < main_nodes.size(); ++k) step_of[main_nodes[k]] = static_cast<int32_t>(k);
+  for (const ir::Processor& proc : plan.processors) {
+    p->processors.push_back({proc.name, proc.gpu, proc.cores, proc.speed});
+  }
+  for (size_t b = 0; plan.has_branches() && b < plan.branches.size(); ++b) {
+    const ir::Branch& src = plan.branches[b];
+    rt::BranchProgram dst;
+    for (ir::NodeId n : src.nodes) {
+      if (n < 0 || n >= static_cast<ir::NodeId>(g.nodes.size()) || step_of[n] < 0) {
+        return rt::Status::internal("plan branch " + std::to_string(b) + " lists node " +
+                                    std::to_string(n) + ", which is not in the main graph");
+      }
+      dst.steps.push_back(step_of[n]);
+      rt::Step& step = p->graphs[0].steps[step_of[n]];
+      step.branch = static_cast<int32_t>(b);
+      step.processor = plan.scheduled() ? std::max(src.processor, 0) : 0;
+    }
+    dst.succs.assign(src.succs.begin(), src.succs.end());
+    dst.pred_count = static_cast<int32_t>(src.preds.size());
+    dst.processor = plan.scheduled() ? std::max(src.processor, 0) : 0;
+    dst.threads = plan.scheduled() ? src.threads : 1;
+    p->branches.push_back(std::move(dst));
+  }
+  if (!plan.memory_planned()) return rt::Status::ok();
+  const ir::MemoryPlan& m = plan.memory;
+  for (size_t v = 0; v < m.offset.size() && v < g.values.size(); ++v) {
+    if (m.offset[v] == ir::MemoryPlan::kNotInArena) continue;
+    rt::TensorInfo& t = p->tensors[v];
+    t.arena_offset = m.offset[v];
+    t.max_bytes = m.bytes[v];
+  }
+  p->arena_bytes = m.arena_bytes;
+  return rt::Status::ok();
+}
+
 }  // namespace
 
 rt::Status build_program(const ir::Graph& g, rt::Program* out) {
+  return build_program(g, ir::Plan{}, out);
+}
+
+rt::Status build_program(const ir::Graph& g, const ir::Plan& plan, rt::Program* out) {
   rt::Program p;
   p.tensors.reserve(g.values.size());
   for (const ir::Value& v : g.values) {
@@ -89,6 +134,7 @@ rt::Status build_program(const ir::Graph& g, rt::Program* out) {
     }
   }
   if (!unsupported.empty()) return rt::Status::unsupported("unsupported operators: " + unsupported);
+  PARALLAX_RETURN_IF_ERROR(copy_plan(g, plan, &p));
   *out = std::move(p);
   return rt::Status::ok();
 }

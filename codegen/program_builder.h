@@ -6,13 +6,22 @@
 // (rt::find_kernel). Requires a verified IR; a node without a kernel is an Unsupported error
 // listing every such node.
 //
+// With a plan (the one the pipeline filled for this graph), the plan is copied too: its
+// branches become Program::branches (node ids -> main-graph step indices; preds -> pred_count),
+// its processors Program::processors, and each step records its branch and processor; the
+// memory plan gives in-arena values their TensorInfo::arena_offset, max_bytes (the reserved
+// bytes) and Program::arena_bytes. Whatever part of the plan is empty stays empty: without
+// branches the executor runs every step as one branch, without a memory plan every tensor
+// grows on demand. Branch threads are taken only from a scheduled plan (else 1).
+//
 //   rt::Program p;
-//   rt::Status s = codegen::build_program(graph, &p);
+//   rt::Status s = codegen::build_program(graph, plan, &p);
 //   std::unique_ptr<rt::Executor> ex;
-//   s = rt::Executor::create(&p, &ex);
+//   s = rt::Executor::create(&p, rt::ExecutorOptions{}, &ex);
 #pragma once
 
 #include "compiler/ir/graph.h"
+#include "compiler/ir/plan.h"
 #include "parallax/runtime/program.h"
 #include "parallax/runtime/status.h"
 
@@ -20,6 +29,9 @@ namespace parallax::codegen {
 
 namespace rt = ::parallax::rt;
 
+rt::Status build_program(const ir::Graph& graph, const ir::Plan& plan, rt::Program* out);
+
+// The same without a plan: one branch, no arena.
 rt::Status build_program(const ir::Graph& graph, rt::Program* out);
 
 }  // namespace parallax::codegen

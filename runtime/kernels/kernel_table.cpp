@@ -1,8 +1,12 @@
 // The one table of kernels. Each kernel family lists its kernels in <family>/kernels.def as
 //   PARALLAX_KERNEL(OpType, min_opset, max_opset)               default ONNX domain
 //   PARALLAX_KERNEL_IN(Fn, "domain", "OpType", min, max)        any other domain
-// where the kernel function is parallax::rt::kernels::<OpType> (or <Fn>). This file declares
-// them all and builds the table; a kernel's index here is what Step::kernel stores.
+//   PARALLAX_KERNEL_PREPARED(OpType, min, max)                  with prepare/release hooks
+//   PARALLAX_KERNEL_PREPARED_IN(Fn, "domain", "OpType", min, max)
+// where the kernel function is parallax::rt::kernels::<OpType> (or <Fn>); the PREPARED forms
+// also need <Fn>_prepare (a KernelFn) and <Fn>_release (a KernelReleaseFn), see kernel.h.
+// This file declares them all and builds the table; a kernel's index here is what Step::kernel
+// stores.
 #include <string_view>
 #include <vector>
 
@@ -12,18 +16,30 @@ namespace parallax::rt {
 namespace kernels {
 #define PARALLAX_KERNEL(OP, MIN, MAX) Status OP(KernelContext&);
 #define PARALLAX_KERNEL_IN(FN, DOMAIN, OP, MIN, MAX) Status FN(KernelContext&);
+#define PARALLAX_KERNEL_PREPARED(OP, MIN, MAX) PARALLAX_KERNEL_PREPARED_IN(OP, "", #OP, MIN, MAX)
+#define PARALLAX_KERNEL_PREPARED_IN(FN, DOMAIN, OP, MIN, MAX) \
+  Status FN(KernelContext&);                                  \
+  Status FN##_prepare(KernelContext&);                        \
+  void FN##_release(void*);
 #include "kernels.def"
 #undef PARALLAX_KERNEL
 #undef PARALLAX_KERNEL_IN
+#undef PARALLAX_KERNEL_PREPARED
+#undef PARALLAX_KERNEL_PREPARED_IN
 }  // namespace kernels
 
 const std::vector<KernelDef>& kernel_table() {
   static const std::vector<KernelDef> table = {
 #define PARALLAX_KERNEL(OP, MIN, MAX) {"", #OP, MIN, MAX, &kernels::OP},
 #define PARALLAX_KERNEL_IN(FN, DOMAIN, OP, MIN, MAX) {DOMAIN, OP, MIN, MAX, &kernels::FN},
+#define PARALLAX_KERNEL_PREPARED(OP, MIN, MAX) PARALLAX_KERNEL_PREPARED_IN(OP, "", #OP, MIN, MAX)
+#define PARALLAX_KERNEL_PREPARED_IN(FN, DOMAIN, OP, MIN, MAX) \
+  {DOMAIN, OP, MIN, MAX, &kernels::FN, &kernels::FN##_prepare, &kernels::FN##_release},
 #include "kernels.def"
 #undef PARALLAX_KERNEL
 #undef PARALLAX_KERNEL_IN
+#undef PARALLAX_KERNEL_PREPARED
+#undef PARALLAX_KERNEL_PREPARED_IN
   };
   return table;
 }

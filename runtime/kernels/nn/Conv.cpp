@@ -1,15 +1,17 @@
 // Conv (opset 1-17): N-D grouped convolution with strides, dilations, pads / auto_pad and an
 // optional bias. Types: float16, bfloat16, float, double. See conv.h for the method.
+// run_conv is shared with com.parallax.FusedConv, which adds an activation epilogue.
 #include "conv.h"
 
 #include <type_traits>
 
 #include "../common.h"
+#include "activation.h"
 #include "scratch.h"
 
 namespace parallax::rt::kernels {
 
-Status Conv(KernelContext& ctx) {
+Status nn::run_conv(KernelContext& ctx, const Activation& act) {
   const Tensor* x = nullptr;
   const Tensor* w = nullptr;
   PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &x));
@@ -57,15 +59,22 @@ Status Conv(KernelContext& ctx) {
         acc = nn::ScratchLayout::at<C>(base, acc_off);
       }
       nn::conv_image<T, C>(cs, xn, C(0), wc, acc, cols);
+      // Bias and activation per channel while its plane is still in cache.
       for (int64_t m = 0; m < cs.out_channels; ++m) {
         const C b = bias ? static_cast<C>(bias->data_as<T>()[m]) : C(0);
         C* am = acc + m * positions;
-        T* ym = yn + m * positions;
-        for (int64_t p = 0; p < positions; ++p) ym[p] = static_cast<T>(am[p] + b);
+        for (int64_t p = 0; p < positions; ++p) am[p] += b;
+        act.apply(am, positions);
+        if constexpr (!kNative) {
+          T* ym = yn + m * positions;
+          for (int64_t p = 0; p < positions; ++p) ym[p] = static_cast<T>(am[p]);
+        }
       }
     }
     return Status::ok();
   });
 }
+
+Status Conv(KernelContext& ctx) { return nn::run_conv(ctx, nn::Activation{}); }
 
 }  // namespace parallax::rt::kernels

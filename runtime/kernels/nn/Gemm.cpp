@@ -2,11 +2,13 @@
 // C broadcasts unidirectionally to [M, N] (it is optional from opset 11; the opset < 7
 // 'broadcast' attribute is accepted and broadcasting always allowed).
 // Types: float16, bfloat16, float, double, int32, int64, uint32, uint64.
+// run_gemm is shared with com.parallax.FusedGemm, which adds an activation epilogue.
 #include "gemm.h"
 
 #include <type_traits>
 
 #include "../common.h"
+#include "activation.h"
 #include "scratch.h"
 
 namespace parallax::rt::kernels {
@@ -31,14 +33,16 @@ Status bias_strides(const Shape& c, int64_t m, int64_t n, int64_t* rs, int64_t* 
 
 }  // namespace
 
-Status Gemm(KernelContext& ctx) {
+Status nn::run_gemm(KernelContext& ctx, const Activation& act) {
   const Tensor* a = nullptr;
   const Tensor* b = nullptr;
   PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &a));
   PARALLAX_RETURN_IF_ERROR(require_input(ctx, 1, &b));
   const Tensor* c = ctx.input(2);
-  if (c == nullptr && ctx.opset() < 11)
-    return Status::invalid("input C is required before opset 11");
+  if (!act.none() && !dtype_is_float(a->dtype)) {
+    return Status::invalid("an activation needs a float type, A is " +
+                           std::string(dtype_name(a->dtype)));
+  }
   if (a->shape.rank != 2 || b->shape.rank != 2) {
     return Status::invalid("A and B must be 2-D, got " + a->shape.to_string() + " and " +
                            b->shape.to_string());
@@ -84,17 +88,28 @@ Status Gemm(KernelContext& ctx) {
     nn::gemm<C>(m, n, k, va, vb, acc, n, false);
     const T* pc = c ? c->data_as<T>() : nullptr;
     for (int64_t i = 0; i < m; ++i) {
+      C* row = acc + i * n;  // py's row itself for native types
       for (int64_t j = 0; j < n; ++j) {
-        S v = static_cast<S>(acc[i * n + j]);
+        S v = static_cast<S>(row[j]);
         if (alpha != 1.0) v = static_cast<S>(alpha) * v;
         if (pc && beta != 0.0) {
           v += static_cast<S>(beta) * static_cast<S>(static_cast<C>(pc[i * c_rs + j * c_cs]));
         }
-        py[i * n + j] = static_cast<T>(static_cast<C>(v));
+        row[j] = static_cast<C>(v);
+      }
+      if constexpr (std::is_floating_point_v<C>) act.apply(row, n);
+      if constexpr (!std::is_same_v<T, C>) {
+        for (int64_t j = 0; j < n; ++j) py[i * n + j] = static_cast<T>(row[j]);
       }
     }
     return Status::ok();
   });
+}
+
+Status Gemm(KernelContext& ctx) {
+  if (ctx.input(2) == nullptr && ctx.opset() < 11)
+    return Status::invalid("input C is required before opset 11");
+  return nn::run_gemm(ctx, nn::Activation{});
 }
 
 }  // namespace parallax::rt::kernels

@@ -1,10 +1,13 @@
 // MatMul (opset 1-17): numpy matrix product with batch broadcasting and 1-D operands.
 // Types: float16, bfloat16, float, double, int32, int64, uint32, uint64.
+// run_matmul is shared with com.parallax.FusedMatMul, which adds a bias and an activation.
 #include "matmul.h"
 
+#include <string>
 #include <type_traits>
 
 #include "../common.h"
+#include "activation.h"
 #include "gemm.h"
 #include "scratch.h"
 
@@ -15,7 +18,7 @@ constexpr TypeSet kMatMulTypes = kFloatTypes | type_bit(DType::kInt32) | type_bi
                                  type_bit(DType::kUInt32) | type_bit(DType::kUInt64);
 }  // namespace
 
-Status MatMul(KernelContext& ctx) {
+Status nn::run_matmul(KernelContext& ctx, const Tensor* bias, const Activation& act) {
   const Tensor* a = nullptr;
   const Tensor* b = nullptr;
   PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &a));
@@ -23,6 +26,16 @@ Status MatMul(KernelContext& ctx) {
   if (a->dtype != b->dtype) return Status::invalid("A and B have different element types");
   nn::MatMulShape s;
   PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(a->shape, b->shape, &s));
+  const bool epilogue = bias != nullptr || !act.none();
+  if (epilogue && !dtype_is_float(a->dtype)) {
+    return Status::invalid("a bias or activation needs a float type, A is " +
+                           std::string(dtype_name(a->dtype)));
+  }
+  if (bias && (bias->dtype != a->dtype || bias->shape.rank != 1 || bias->shape[0] != s.n)) {
+    return Status::invalid("bias must be a 1-D tensor of " + std::to_string(s.n) +
+                           " values of A's type, got " + std::string(dtype_name(bias->dtype)) +
+                           bias->shape.to_string());
+  }
   Tensor* y = nullptr;
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, a->dtype, s.out, &y));
   return PARALLAX_DISPATCH(a->dtype, kMatMulTypes, [&](auto tag) {
@@ -38,18 +51,36 @@ Status MatMul(KernelContext& ctx) {
       const size_t off = layout.add<C>(s.m * s.n);
       acc = nn::ScratchLayout::at<C>(layout.allocate(ctx), off);
     }
+    const T* pbias = bias ? bias->data_as<T>() : nullptr;
+    // Bias and activation on each result row while it is in cache.
+    auto finish = [&](C* out) {
+      if constexpr (std::is_floating_point_v<C>) {
+        if (!epilogue) return;
+        for (int64_t i = 0; i < s.m; ++i) {
+          C* row = out + i * s.n;
+          if (pbias) {
+            for (int64_t j = 0; j < s.n; ++j) row[j] += static_cast<C>(pbias[j]);
+          }
+          act.apply(row, s.n);
+        }
+      }
+    };
     nn::for_each_matmul(s, [&](int64_t ao, int64_t bo, int64_t yo) {
       const nn::MatView<T> va{pa + ao, s.k, 1};
       const nn::MatView<T> vb{pb + bo, s.n, 1};
       if constexpr (std::is_same_v<T, C>) {
         nn::gemm<C>(s.m, s.n, s.k, va, vb, py + yo, s.n, false);
+        finish(py + yo);
       } else {
         nn::gemm<C>(s.m, s.n, s.k, va, vb, acc, s.n, false);
+        finish(acc);
         for (int64_t i = 0; i < s.m * s.n; ++i) py[yo + i] = static_cast<T>(acc[i]);
       }
     });
     return Status::ok();
   });
 }
+
+Status MatMul(KernelContext& ctx) { return nn::run_matmul(ctx, nullptr, nn::Activation{}); }
 
 }  // namespace parallax::rt::kernels

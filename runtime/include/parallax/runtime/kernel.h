@@ -16,7 +16,29 @@
 // Kernels are registered in one table (runtime/kernels/kernel_table.cpp, which includes the
 // per-family lists runtime/kernels/<family>/kernels.def). See runtime/kernels/TEMPLATE.cpp.
 //
-// Threading: a KernelContext belongs to one executor and is used by one thread at a time.
+// Prepared kernels (optional). A kernel that wants to do work once instead of every run (pack
+// weights, create an XNNPACK operator) also sets KernelDef::prepare and KernelDef::release:
+//   - prepare(ctx) is called once per step (main graph and control-flow bodies alike) while the
+//     executor is created, on the creating thread. Then ctx.input(i) returns constant inputs
+//     only (nullptr for every other input), ctx.input_info(i) / ctx.output_info(i) give the
+//     compile-time dtype and static shape (-1 = known only at run time), threadpool() and
+//     threads() are what run will see, and allocate_output() / run_graph() fail. A failing
+//     prepare fails Executor::create with the node's name. A kernel that finds it cannot use
+//     its fast path leaves state() null and takes its general path in run.
+//   - ctx.state() is a per-step slot the kernel owns (e.g. an xnn_operator_t). It starts null,
+//     keeps its value across runs, and if non-null is passed to release(state) when the
+//     executor is destroyed. prepare usually sets it; run may set it lazily too.
+// Intra-op threads: threadpool() is the pthreadpool of the core cluster the step runs on
+// (nullptr = run single-threaded on the calling thread), threads() its size (>= 1). The pool
+// may be shared with other steps running at the same time on the same cluster (pthreadpool
+// serializes them). A kernel's results must not depend on threads(): split work so that every
+// output element is computed by one thread in the same order whatever the split (never split
+// a reduction across threads).
+//
+// Threading: a KernelContext belongs to one executor and one step, and is used by one thread at
+// a time. run may be called on any of the executor's worker threads, never concurrently for the
+// same step; steps of different branches run concurrently, so a kernel keeps no mutable state
+// outside its inputs, outputs, scratch() and state().
 #pragma once
 
 #include <cstddef>
@@ -28,6 +50,10 @@
 #include "parallax/runtime/program.h"
 #include "parallax/runtime/status.h"
 #include "parallax/runtime/tensor.h"
+
+// pthreadpool's handle type (pthreadpool_t is `struct pthreadpool*`); kernels that use it
+// include <pthreadpool.h>, everything else needs only the declaration.
+struct pthreadpool;
 
 namespace parallax::rt {
 
@@ -54,6 +80,20 @@ class KernelContext {
   // A per-step temporary buffer of at least `bytes` bytes, 64-byte aligned, valid until the
   // kernel returns. Repeated calls in one run return the same buffer (grown if needed).
   virtual void* scratch(size_t bytes) = 0;
+
+  // --- compile-time facts (valid in prepare and run) -------------------------------------
+  // The TensorInfo of input / output `i` (dtype, static shape with -1 for run-time dims, kind);
+  // nullptr for an omitted optional input or an index out of range.
+  virtual const TensorInfo* input_info(int i) const = 0;
+  virtual const TensorInfo* output_info(int i) const = 0;
+
+  // --- prepared state and intra-op threads (see the header comment) -----------------------
+  // The step's own slot; starts null, persists across runs, released with KernelDef::release.
+  virtual void*& state() = 0;
+  // The cluster's pthreadpool for intra-op parallelism; nullptr = single-threaded.
+  virtual ::pthreadpool* threadpool() const = 0;
+  // Threads the step may use (the pool's size, 1 without a pool).
+  virtual int threads() const = 0;
 
   // --- node facts -------------------------------------------------------------------------
   virtual const Step& step() const = 0;
@@ -112,6 +152,7 @@ class KernelContext {
 };
 
 using KernelFn = Status (*)(KernelContext&);
+using KernelReleaseFn = void (*)(void* state);
 
 struct KernelDef {
   const char* domain;  // "" = the default ONNX domain ("ai.onnx")
@@ -119,6 +160,8 @@ struct KernelDef {
   int min_opset;  // the kernel implements versions [min_opset, max_opset] of the op
   int max_opset;
   KernelFn run;
+  KernelFn prepare = nullptr;         // optional: once per step at executor creation
+  KernelReleaseFn release = nullptr;  // optional: frees a non-null state() at destruction
 };
 
 // The table of every kernel linked into the runtime, in a fixed order (the kernel index stored

@@ -9,11 +9,21 @@
 //             referred to from a step attribute of kind kGraph.
 //   steps     per graph, in a valid execution order: kernel index + tensor ids + attributes.
 //   weights   one byte blob holding every constant tensor, each 64-byte aligned.
+//   branches  the main graph cut into branches (chains of steps run in order) with their
+//             dependencies, processor and intra-op threads: the executor runs branches that do
+//             not depend on each other at the same time. Empty = one branch of every step.
+//   arena     TensorInfo::arena_offset places an intermediate tensor of the main graph in one
+//             buffer of Program::arena_bytes that the executor allocates once; tensors whose
+//             lifetimes cannot overlap (by the branch order) may share bytes.
 //
 // Shapes: TensorInfo::shape is the static shape where the compiler knows it, with -1 for a
 // dimension only known at run time (the kernel computes it; a later memory planner will give
 // such tensors a static upper bound in `max_bytes`). Steps carry a processor and a branch id
-// that the scheduling passes fill in; the sequential executor ignores them.
+// that the scheduling passes fill in, for the record; the executor reads Program::branches.
+//
+// Happens-before (what the arena and the executor rely on): step a happens before step b when
+// they are in the same branch and a comes first, or a's branch reaches b's branch through
+// `succs`. Two branches not so ordered may run at the same time in any interleaving.
 #pragma once
 
 #include <cstddef>
@@ -67,6 +77,10 @@ struct TensorInfo {
   bool rank_known = false;
   uint64_t weight_offset = 0;  // kConstant: byte offset into Program::weights
   uint64_t max_bytes = 0;      // upper bound of the buffer; 0 = not planned (grow on demand)
+  // Byte offset of the tensor's bytes in the executor's arena, or kNotInArena. Only main-graph
+  // intermediates with a static size are placed; max_bytes is then the bytes reserved there.
+  static constexpr int64_t kNotInArena = -1;
+  int64_t arena_offset = kNotInArena;
 };
 
 struct Step {
@@ -90,10 +104,33 @@ struct GraphProgram {
   std::vector<Step> steps;
 };
 
+// A branch of the main graph: steps that run in order on one processor, once every branch it
+// waits for has finished.
+struct BranchProgram {
+  std::vector<int32_t> steps;  // indices into graphs[0].steps, in execution order
+  std::vector<int32_t> succs;  // branches that wait for this one (sorted, unique)
+  int32_t pred_count = 0;      // how many branches list this one in `succs`
+  int32_t processor = 0;       // index into Program::processors
+  int32_t threads = 1;         // intra-op threads; 0 = every core the executor gives its cluster
+};
+
+// A processor of the compile-time schedule: a CPU core cluster (fastest first) or the GPU queue.
+// The executor maps the i-th CPU processor to the i-th core cluster it uses (the last one when it
+// has fewer); a GPU processor runs on the first cluster until a GPU backend exists.
+struct ProcessorInfo {
+  std::string name;  // "cpu0", "gpu"
+  bool gpu = false;
+  int32_t cores = 1;
+  double speed = 1.0;  // relative per-core throughput (fastest = 1.0)
+};
+
 struct Program {
   std::vector<TensorInfo> tensors;
-  std::vector<GraphProgram> graphs;  // graphs[0] = main
-  AlignedBytes weights;              // constant bytes; each constant starts 64-byte aligned
+  std::vector<GraphProgram> graphs;       // graphs[0] = main
+  AlignedBytes weights;                   // constant bytes; each constant starts 64-byte aligned
+  std::vector<BranchProgram> branches;    // of graphs[0]; empty = one branch of every step
+  std::vector<ProcessorInfo> processors;  // empty = one CPU cluster
+  uint64_t arena_bytes = 0;               // 0 = no arena (every tensor grows on demand)
 
   const GraphProgram& main() const { return graphs[0]; }
 };

@@ -1,0 +1,129 @@
+// ConvNhwc (com.parallax, version 1): 2-D convolution in NHWC, made by the layout pass
+// (passes/layout.h) from Conv / FusedConv, and from BatchNormalization and AveragePool
+// (counting padding) as depthwise convolutions.
+//   X [N, H, W, C]   W [M, kH, kW, C/group] constant (OHWI)   B [M] constant, optional
+//   Y [N, oH, oW, M]
+// Attributes are Conv's (kernel_shape, strides, dilations, pads, auto_pad, group), with pads
+// and auto_pad meaning what they mean for the NCHW Conv, plus FusedConv's activation /
+// activation_params. float32 only.
+//
+// XNNPACK packs the weights when the operator is created: in prepare when the spatial size is
+// static, otherwise at the first run (and again only when the spatial size changes, which
+// SAME padding depends on). Grouped and depthwise convolutions need nothing special: XNNPACK
+// picks its depthwise path when each group has one input and one output channel.
+#include "../nn/window.h"
+#include "xnn.h"
+
+namespace parallax::rt::kernels {
+
+namespace {
+
+struct ConvState {
+  xnn::Operator op;
+  xnn::Epilogue epilogue;
+  int64_t in_h = -1, in_w = -1;  // the spatial size the operator was made for
+  nn::Window win;
+};
+
+Status check_inputs(const KernelContext& ctx, const Tensor** w, const Tensor** b) {
+  *w = ctx.input(1);
+  *b = ctx.input_info(2) != nullptr ? ctx.input(2) : nullptr;
+  if (*w == nullptr || (*w)->dtype != DType::kFloat32 || (*w)->shape.rank != 4) {
+    return Status::invalid("W must be a constant 4-D float32 tensor (OHWI)");
+  }
+  if (ctx.input_info(2) != nullptr &&
+      (*b == nullptr || (*b)->dtype != DType::kFloat32 || (*b)->numel() != (*w)->shape[0])) {
+    return Status::invalid("B must be a constant float32 tensor of " +
+                           std::to_string((*w)->shape[0]) + " values");
+  }
+  return Status::ok();
+}
+
+// (Re)creates the operator for input x [N, H, W, C].
+Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
+  const Tensor* w = nullptr;
+  const Tensor* b = nullptr;
+  PARALLAX_RETURN_IF_ERROR(check_inputs(ctx, &w, &b));
+  const int64_t group = ctx.attr_int("group", 1);
+  const int64_t m = w->shape[0], cg = w->shape[3];
+  if (group <= 0 || m % group != 0 || cg * group != x[3]) {
+    return Status::invalid("W " + w->shape.to_string() + " with group " + std::to_string(group) +
+                           " does not fit " + std::to_string(x[3]) + " input channels");
+  }
+  const int64_t kernel[2] = {w->shape[1], w->shape[2]};
+  const std::vector<int64_t>* ks = ctx.attr_ints("kernel_shape");
+  if (ks != nullptr && !ks->empty() &&
+      (ks->size() != 2 || (*ks)[0] != kernel[0] || (*ks)[1] != kernel[1])) {
+    return Status::invalid("kernel_shape does not match W " + w->shape.to_string());
+  }
+  // The window geometry is layout-free: describe X as the NCHW tensor it stands for.
+  const Shape nchw{x[0], x[3], x[1], x[2]};
+  PARALLAX_RETURN_IF_ERROR(nn::read_window(ctx, nchw, kernel, /*ceil_mode=*/false, &st->win));
+  const nn::Window& v = st->win;
+  const auto u32 = [](int64_t i) { return static_cast<uint32_t>(i); };
+  PARALLAX_RETURN_IF_ERROR(xnn::check(
+      xnn_create_convolution2d_nhwc_f32(
+          u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
+          u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]), u32(v.dilation[0]),
+          u32(v.dilation[1]), u32(group), static_cast<size_t>(cg),
+          static_cast<size_t>(m / group), static_cast<size_t>(x[3]), static_cast<size_t>(m),
+          w->data_as<float>(), b ? b->data_as<float>() : nullptr, st->epilogue.output_min(),
+          st->epilogue.output_max(), 0, st->op.out()),
+      "create convolution"));
+  st->in_h = x[1];
+  st->in_w = x[2];
+  return Status::ok();
+}
+
+}  // namespace
+
+Status ConvNhwc_prepare(KernelContext& ctx) {
+  if (!xnn::available()) return Status::unsupported("XNNPACK cannot run on this CPU");
+  const TensorInfo* x = ctx.input_info(0);
+  if (x == nullptr || x->dtype != DType::kFloat32 || !x->rank_known || x->shape.size() != 4) {
+    return Status::invalid("X must be a 4-D float32 tensor (NHWC)");
+  }
+  const Tensor* w = nullptr;
+  const Tensor* b = nullptr;
+  PARALLAX_RETURN_IF_ERROR(check_inputs(ctx, &w, &b));
+  auto* st = new ConvState;
+  ctx.state() = st;  // released by the executor even if what follows fails
+  PARALLAX_RETURN_IF_ERROR(st->epilogue.init(ctx));
+  if (x->shape[1] >= 0 && x->shape[2] >= 0 && x->shape[3] >= 0) {
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, x->shape.data()));
+  }
+  return Status::ok();
+}
+
+void ConvNhwc_release(void* state) { delete static_cast<ConvState*>(state); }
+
+Status ConvNhwc(KernelContext& ctx) {
+  auto* st = static_cast<ConvState*>(ctx.state());
+  const Tensor* x = nullptr;
+  PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &x));
+  if (st == nullptr) return Status::internal("ConvNhwc ran without prepare");
+  if (x->dtype != DType::kFloat32 || x->shape.rank != 4) {
+    return Status::invalid("X must be a 4-D float32 tensor (NHWC), got " + x->shape.to_string());
+  }
+  if (!st->op || st->in_h != x->shape[1] || st->in_w != x->shape[2]) {
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, x->shape.dims));
+  }
+  const int64_t m = ctx.input(1)->shape[0];
+  if (x->shape[3] != ctx.input(1)->shape[3] * ctx.attr_int("group", 1)) {
+    return Status::invalid("X " + x->shape.to_string() + " does not have the channels W expects");
+  }
+  Tensor* y = nullptr;
+  const Shape out{x->shape[0], st->win.out[0], st->win.out[1], m};
+  PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
+  if (out.numel() == 0) return Status::ok();
+  PARALLAX_RETURN_IF_ERROR(xnn::check(
+      xnn_setup_convolution2d_nhwc_f32(st->op.get(), static_cast<size_t>(x->shape[0]),
+                                       static_cast<size_t>(x->shape[1]),
+                                       static_cast<size_t>(x->shape[2]), x->data_as<float>(),
+                                       y->data_as<float>(), ctx.threadpool()),
+      "setup convolution"));
+  PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
+  return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
+}
+
+}  // namespace parallax::rt::kernels

@@ -1,0 +1,140 @@
+// Gemm, MatMul and com.parallax.FusedGemm / FusedMatMul on XNNPACK's fully connected operator,
+// when the weights are a constant 2-D float32 tensor: prepare packs them once (scaled by Gemm's
+// alpha), with the bias (beta * C, or FusedMatMul's bias) and the activation's clamp folded in.
+// A run is one call over every row of A: Gemm's [M, K], or MatMul's [..., M, K] flattened.
+//
+// Left to the reference kernels: weights computed at run time (attention's Q x K^T; this
+// XNNPACK has no batched matrix multiply), Gemm with transA or a C that varies along rows,
+// MatMul with a 1-D or batched B, other dtypes.
+#include <cstring>
+#include <vector>
+
+#include "xnn.h"
+
+namespace parallax::rt::kernels {
+
+Status Gemm(KernelContext&);
+Status MatMul(KernelContext&);
+Status FusedGemm(KernelContext&);
+Status FusedMatMul(KernelContext&);
+
+namespace {
+
+struct FcState {
+  xnn::Operator op;
+  xnn::Epilogue epilogue;
+  int64_t k = 0, n = 0;
+  bool gemm = false;  // A must be 2-D
+};
+
+// The bias of a Gemm: beta * C broadcast along rows, or empty when C is absent. False when C is
+// not a constant of one value or one value per column.
+bool gemm_bias(const KernelContext& ctx, int64_t n, std::vector<float>* bias) {
+  if (ctx.input_info(2) == nullptr) return true;
+  const Tensor* c = ctx.input(2);
+  if (c == nullptr || c->dtype != DType::kFloat32 || c->shape.rank > 2) return false;
+  if (c->shape.rank == 2 && c->shape[0] != 1) return false;
+  const int64_t cn = c->numel();
+  if (cn != 1 && cn != n) return false;
+  const float beta = ctx.attr_float("beta", 1.0f);
+  bias->resize(static_cast<size_t>(n));
+  for (int64_t j = 0; j < n; ++j) (*bias)[j] = beta * c->data_as<float>()[cn == 1 ? 0 : j];
+  return true;
+}
+
+// FusedMatMul's bias: one value per output column.
+bool matmul_bias(const KernelContext& ctx, int64_t n, std::vector<float>* bias) {
+  if (ctx.input_info(2) == nullptr) return true;
+  const Tensor* c = ctx.input(2);
+  if (c == nullptr || c->dtype != DType::kFloat32 || c->numel() != n) return false;
+  bias->assign(c->data_as<float>(), c->data_as<float>() + n);
+  return true;
+}
+
+Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
+  const Tensor* b = ctx.input(1);  // non-null only when constant
+  if (!xnn::available() || b == nullptr || b->dtype != DType::kFloat32 || b->shape.rank != 2 ||
+      !xnn::is_f32_input(ctx, 0) || !xnn::is_f32_output(ctx, 0)) {
+    return Status::ok();
+  }
+  if (gemm && (ctx.opset() < 7 || ctx.attr_int("transA", 0) != 0)) return Status::ok();
+  // XNNPACK's native weight layout is [N, K] (Gemm with transB); [K, N] is a flag.
+  const bool trans_b = gemm && ctx.attr_int("transB", 0) != 0;
+  const int64_t k = trans_b ? b->shape[1] : b->shape[0];
+  const int64_t n = trans_b ? b->shape[0] : b->shape[1];
+  if (k == 0 || n == 0) return Status::ok();
+  std::vector<float> bias;
+  if (gemm ? !gemm_bias(ctx, n, &bias) : (fused && !matmul_bias(ctx, n, &bias))) {
+    return Status::ok();
+  }
+  const float* w = b->data_as<float>();
+  std::vector<float> scaled;
+  const float alpha = gemm ? ctx.attr_float("alpha", 1.0f) : 1.0f;
+  if (alpha != 1.0f) {
+    scaled.assign(w, w + k * n);
+    for (float& v : scaled) v *= alpha;
+    w = scaled.data();
+  }
+  auto* st = new FcState;
+  st->k = k;
+  st->n = n;
+  st->gemm = gemm;
+  Status s = fused ? st->epilogue.init(ctx) : Status::ok();
+  if (s.is_ok()) {
+    s = xnn::check(xnn_create_fully_connected_nc_f32(
+                       static_cast<size_t>(k), static_cast<size_t>(n), static_cast<size_t>(k),
+                       static_cast<size_t>(n), w, bias.empty() ? nullptr : bias.data(),
+                       st->epilogue.output_min(), st->epilogue.output_max(),
+                       trans_b ? 0 : XNN_FLAG_TRANSPOSE_WEIGHTS, st->op.out()),
+                   "create fully connected");
+  }
+  if (!s.is_ok()) {
+    delete st;  // the reference kernel takes over
+    return Status::ok();
+  }
+  ctx.state() = st;
+  return Status::ok();
+}
+
+void release_fc(void* state) { delete static_cast<FcState*>(state); }
+
+Status run_fc(KernelContext& ctx, KernelFn reference) {
+  auto* st = static_cast<FcState*>(ctx.state());
+  const Tensor* a = ctx.input(0);
+  if (st == nullptr || a == nullptr || a->dtype != DType::kFloat32 || a->shape.rank < 1 ||
+      a->shape[a->shape.rank - 1] != st->k || (st->gemm && a->shape.rank != 2)) {
+    return reference(ctx);  // also reports shape errors in the usual words
+  }
+  Shape out = a->shape;
+  out[out.rank - 1] = st->n;
+  Tensor* y = nullptr;
+  PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
+  const size_t rows = static_cast<size_t>(a->numel() / st->k);
+  if (rows == 0) return Status::ok();
+  PARALLAX_RETURN_IF_ERROR(xnn::check(
+      xnn_setup_fully_connected_nc_f32(st->op.get(), rows, a->data_as<float>(),
+                                       y->data_as<float>(), ctx.threadpool()),
+      "setup fully connected"));
+  PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
+  return st->epilogue.apply(ctx, y->data_as<float>(), rows * static_cast<size_t>(st->n));
+}
+
+}  // namespace
+
+Status XnnGemm_prepare(KernelContext& ctx) { return prepare_fc(ctx, true, false); }
+void XnnGemm_release(void* state) { release_fc(state); }
+Status XnnGemm(KernelContext& ctx) { return run_fc(ctx, &Gemm); }
+
+Status XnnMatMul_prepare(KernelContext& ctx) { return prepare_fc(ctx, false, false); }
+void XnnMatMul_release(void* state) { release_fc(state); }
+Status XnnMatMul(KernelContext& ctx) { return run_fc(ctx, &MatMul); }
+
+Status XnnFusedGemm_prepare(KernelContext& ctx) { return prepare_fc(ctx, true, true); }
+void XnnFusedGemm_release(void* state) { release_fc(state); }
+Status XnnFusedGemm(KernelContext& ctx) { return run_fc(ctx, &FusedGemm); }
+
+Status XnnFusedMatMul_prepare(KernelContext& ctx) { return prepare_fc(ctx, false, true); }
+void XnnFusedMatMul_release(void* state) { release_fc(state); }
+Status XnnFusedMatMul(KernelContext& ctx) { return run_fc(ctx, &FusedMatMul); }
+
+}  // namespace parallax::rt::kernels
