@@ -19,6 +19,11 @@ PACKAGES=(
   # model export (torchvision models with random weights)
   python3-torch python3-torchvision
 )
+# Benchmark against ONNX Runtime (scripts/benchmark.sh): onnxruntime-node needs Node.js and npm.
+# A node already on PATH (e.g. from nodesource or nvm) is used as it is.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,17 +4,22 @@
 //
 //   parallax-run model.onnx --inputs test_data_set_0 --compare
 //   parallax-run model.onnx --input-shape x=1x3x224x224 --runs 20
+//   parallax-run model.onnx --inputs test_data_set_0 --warmup 5 --serve   (scripts/benchmark.py)
 //
 // Exit codes: 0 outputs match (or nothing to compare), 1 mismatch or run-time error,
 // 2 invalid or unsupported model.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 
@@ -29,7 +34,6 @@ namespace parallax::driver {
 namespace {
 
 constexpr const char* kTool = "parallax-run";
-constexpr int kWarmupRuns = 3;
 
 struct Flags {
   std::string model;
@@ -39,6 +43,10 @@ struct Flags {
   double rtol = 1e-3;
   double atol = 1e-7;
   int runs = 0;
+  int warmup = 3;   // untimed runs before timing, the first (printed, compared) one included
+  int threads = 0;  // plan and executor threads; 0 = every core the process may use
+  std::string trace;  // Chrome trace JSON of the last run
+  bool serve = false;
   std::vector<std::string> input_shapes;
 };
 
@@ -118,6 +126,95 @@ int compare_outputs(const Flags& f, const std::vector<import::HostTensor>& actua
   return code;
 }
 
+rt::Status write_outputs(const std::vector<import::HostTensor>& outputs, const std::string& dir) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    PARALLAX_RETURN_IF_ERROR(
+        import::write_tensor_file(dir + "/output_" + std::to_string(i) + ".pb", outputs[i]));
+  }
+  return rt::Status::ok();
+}
+
+std::vector<import::HostTensor> copy_outputs(const rt::Executor& ex) {
+  std::vector<import::HostTensor> outputs;
+  for (int i = 0; i < ex.output_count(); ++i) {
+    outputs.push_back(import::host_from_view(ex.output(i), ex.output_info(i).name));
+  }
+  return outputs;
+}
+
+// Runs `count` times, appending each run's wall time in milliseconds to `ms`.
+rt::Status timed_runs(rt::Executor& ex, int count, std::vector<double>* ms) {
+  for (int k = 0; k < count; ++k) {
+    const auto t0 = std::chrono::steady_clock::now();
+    PARALLAX_RETURN_IF_ERROR(ex.run());
+    const auto elapsed = std::chrono::steady_clock::now() - t0;
+    ms->push_back(std::chrono::duration<double, std::milli>(elapsed).count());
+  }
+  return rt::Status::ok();
+}
+
+// Peak resident set size of this process so far, in KiB (Linux reports ru_maxrss in KiB).
+long peak_rss_kib() {
+  rusage usage{};
+  return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : -1;
+}
+
+// The last line of a timed invocation. The first three fields are the documented stable
+// prefix; the rest (run count, settings, peak RSS, every run's time in run order) were appended
+// for scripts/benchmark.py.
+void print_latency(const Flags& f, const std::vector<double>& ms) {
+  std::vector<double> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t n = sorted.size();
+  const double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  std::string times;
+  for (double t : ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s%.4f", times.empty() ? "" : ",", t);
+    times += buf;
+  }
+  std::printf(
+      "latency_ms median=%.4f min=%.4f max=%.4f runs=%zu warmup=%d threads=%d peak_rss_kb=%ld "
+      "times=%s\n",
+      median, sorted.front(), sorted.back(), n, f.warmup, f.threads, peak_rss_kib(), times.c_str());
+}
+
+// --serve: the benchmark protocol. scripts/benchmark.py keeps this process alive and alternates
+// batches of timed runs with an ONNX Runtime process, so model load and warm-up are paid once
+// and the peak RSS is this process's own. One answer line per command read from stdin:
+//   run K        "times_ms T1 ... TK" (K timed runs)
+//   outputs DIR  writes DIR/output_N.pb from the latest run, answers "written"
+//   quit or EOF  prints the latency line over every timed run and returns
+// Stdout is a pipe here, hence the flush after every answer.
+int serve(const Flags& f, rt::Executor& ex) {
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::vector<double> all;
+  std::string line;
+  while (std::getline(std::cin, line) && line != "quit") {
+    if (line.rfind("run ", 0) == 0) {
+      std::vector<double> ms;
+      rt::Status s = timed_runs(ex, std::atoi(line.c_str() + 4), &ms);
+      if (!s.is_ok()) return run_failure(s);
+      std::printf("times_ms");
+      for (double t : ms) std::printf(" %.4f", t);
+      std::printf("\n");
+      all.insert(all.end(), ms.begin(), ms.end());
+    } else if (line.rfind("outputs ", 0) == 0) {
+      rt::Status s = write_outputs(copy_outputs(ex), line.substr(8));
+      if (!s.is_ok()) return report(kTool, s, kExitMismatch);
+      std::printf("written\n");
+    } else {
+      std::fprintf(stderr, "parallax-run: error: --serve: unknown command '%s'\n", line.c_str());
+      return kExitUnsupported;
+    }
+    std::fflush(stdout);
+  }
+  if (!all.empty()) print_latency(f, all);
+  std::fflush(stdout);
+  return kExitOk;
+}
+
 int run_tool(const Flags& f) {
   import::ImportOptions options;
   rt::Status s = parse_input_shapes(f.input_shapes, &options);
@@ -125,13 +222,20 @@ int run_tool(const Flags& f) {
   ir::Graph graph;
   s = load_ir(f.model, options, &graph);
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
-  s = passes::run_pipeline(graph, passes::PipelineOptions{});
+  ir::Plan plan;
+  passes::CompileOptions compile;
+  compile.threads = f.threads;
+  passes::PassContext ctx{graph, plan, compile};
+  s = passes::run_pipeline(ctx, passes::PipelineOptions{});
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
   rt::Program program;
-  s = codegen::build_program(graph, &program);
+  s = codegen::build_program(graph, plan, &program);
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  rt::ExecutorOptions exec;
+  exec.threads = f.threads;
+  exec.trace_path = f.trace;
   std::unique_ptr<rt::Executor> ex;
-  s = rt::Executor::create(&program, &ex);
+  s = rt::Executor::create(&program, exec, &ex);
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
 
   std::vector<import::HostTensor> inputs;
@@ -145,31 +249,27 @@ int run_tool(const Flags& f) {
   }
   s = ex->run();
   if (!s.is_ok()) return run_failure(s);
-  std::vector<import::HostTensor> outputs;
-  for (int i = 0; i < ex->output_count(); ++i) {
-    outputs.push_back(import::host_from_view(ex->output(i), ex->output_info(i).name));
-    if (!f.outputs.empty()) {
-      s = import::write_tensor_file(f.outputs + "/output_" + std::to_string(i) + ".pb", outputs.back());
-      if (!s.is_ok()) return report(kTool, s, kExitMismatch);
-    }
+  const std::vector<import::HostTensor> outputs = copy_outputs(*ex);
+  if (!f.outputs.empty()) {
+    s = write_outputs(outputs, f.outputs);
+    if (!s.is_ok()) return report(kTool, s, kExitMismatch);
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     std::printf("output %zu '%s': %s\n", i, outputs[i].name.c_str(), summarize(outputs[i]).c_str());
   }
   const int code = f.compare ? compare_outputs(f, outputs) : kExitOk;
-  // Timing comes last so the latency line is the last line printed.
-  if (f.runs > 0) {
-    for (int k = 1; k < kWarmupRuns && s.is_ok(); ++k) s = ex->run();
-    std::vector<double> ms;
-    for (int k = 0; k < f.runs && s.is_ok(); ++k) {
-      const auto t0 = std::chrono::steady_clock::now();
-      s = ex->run();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
+  // Timing comes last so the latency line is the last line printed. The run above was the
+  // first warm-up.
+  if (f.runs > 0 || f.serve) {
+    for (int k = 1; k < f.warmup && s.is_ok(); ++k) s = ex->run();
     if (!s.is_ok()) return run_failure(s);
-    std::sort(ms.begin(), ms.end());
-    const double median = ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
-    std::printf("latency_ms median=%.4f min=%.4f max=%.4f\n", median, ms.front(), ms.back());
+  }
+  if (f.serve) return code != kExitOk ? code : serve(f, *ex);
+  if (f.runs > 0) {
+    std::vector<double> ms;
+    s = timed_runs(*ex, f.runs, &ms);
+    if (!s.is_ok()) return run_failure(s);
+    print_latency(f, ms);
   }
 
   return code;
@@ -187,7 +287,16 @@ int main(int argc, char** argv) {
   app.add_flag("--compare", f.compare, "compare outputs with DIR/output_N.pb");
   app.add_option("--rtol", f.rtol, "relative tolerance for --compare");
   app.add_option("--atol", f.atol, "absolute tolerance for --compare");
-  app.add_option("--runs", f.runs, "time N runs after 3 warm-up runs");
+  app.add_option("--runs", f.runs, "time N runs after the warm-up runs");
+  app.add_option("--warmup", f.warmup, "untimed runs before timing, the first run included")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--threads", f.threads, "CPU threads (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--trace", f.trace,
+                 "write each run's per-step timeline to FILE as Chrome trace JSON (Perfetto)");
+  app.add_flag("--serve", f.serve,
+               "after the warm-ups, time batches of runs on request from stdin "
+               "(the protocol of scripts/benchmark.py)");
   app.add_option("--outputs", f.outputs, "write output_N.pb files to this folder");
   app.add_option("--input-shape", f.input_shapes, "pin an input's shape: name=1x3x224x224")
       ->allow_extra_args(false);
