@@ -69,7 +69,8 @@ rt::Status copy_plan(const ir::Graph& g, const ir::Plan& plan, rt::Program* p) {
   if (!plan.memory_planned()) return rt::Status::ok();
   const ir::MemoryPlan& m = plan.memory;
   for (size_t v = 0; v < m.offset.size() && v < g.values.size(); ++v) {
-    if (m.offset[v] == ir::MemoryPlan::kNotInArena) continue;
+    // An empty value needs no bytes: it stays out of the arena (the executor gives it a stub).
+    if (m.offset[v] == ir::MemoryPlan::kNotInArena || m.bytes[v] == 0) continue;
     rt::TensorInfo& t = p->tensors[v];
     t.arena_offset = m.offset[v];
     t.max_bytes = m.bytes[v];

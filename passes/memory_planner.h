@@ -1,10 +1,10 @@
 // MemoryPlanner: byte offsets in one arena for buffers that must not overlap while both may be
 // live, by greedy-by-size.
 //
-// The tiny interface behind plan-memory (and anything else that needs to pack buffers, such as
-// the schedule's memory-budget check). A buffer is a size; its lifetime is expressed as the set
-// of buffers it may be live together with (`add_conflict`). That is what a parallel schedule
-// gives: under concurrency, live ranges are not intervals of one order. For one sequential order
+// The tiny interface behind plan-memory (STYLE #8), usable by anything that packs buffers. A
+// buffer is a size; its lifetime is expressed as the set of buffers it may be live together
+// with (`add_conflict`). That is what a parallel schedule gives: under concurrency, live ranges
+// are not intervals of one order. For one sequential order
 // `add_interval_conflicts` derives the relation from [first, last] step intervals.
 //
 //   MemoryPlanner p;                        // 64-byte aligned offsets
@@ -12,10 +12,12 @@
 //   p.add_conflict(a, b);                   // b may share bytes with c, not with a
 //   MemoryPlanner::Result r = p.plan();     // a at 0, b at 4096, c at 0, peak 5120
 //
-// Algorithm: buffers in decreasing size (ties by id, so the result is deterministic); each goes
-// to the lowest aligned offset where it overlaps no already placed buffer it conflicts with.
-// Buffers that conflict with nothing placed go to offset 0. Cost: O(sum over buffers of
-// conflicts log conflicts), plus the sort.
+// Algorithm: greedy by size. Buffers are placed one at a time, each at the lowest aligned offset
+// where it overlaps no already placed buffer it conflicts with. Four placement orders are tried
+// (decreasing size with ties by id, by conflict count, or by "crowd", the bytes of the buffer and
+// its conflicts; and decreasing crowd), then up to 16 refinement rounds move the buffers that end
+// near the peak to the front of the best order. The lowest peak wins; every step is
+// deterministic. Cost: O(sum over buffers of conflicts log conflicts) per placement.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,7 @@
 #include "passes/place.h"
 #include "passes/plan_memory.h"
 #include "passes/schedule.h"
+#include "passes/serialize_for_memory.h"
 
 namespace parallax::passes {
 
@@ -43,6 +44,11 @@ const std::vector<PassInfo>& pipeline() {
       // happens-before order lets plan-memory share bytes.
       {"schedule", "processor, threads, start per branch; serialize what does not pay or fit",
        [](PassContext& c) { return schedule(c.graph, c.plan, c.options); }},
+      // serialize-for-memory between schedule and plan-memory: it changes the branch DAG (so it
+      // is a scheduling decision, visible with --print-after) and judges each change by the
+      // memory plan it leads to; plan-memory then plans the final DAG.
+      {"serialize-for-memory", "order branches whose overlap costs over 5% of arena vs sequential",
+       [](PassContext& c) { return serialize_for_memory(c.graph, c.plan); }},
       // plan-memory last: lifetimes follow the happens-before relation of the final branches
       // (and any serialization edges schedule adds), so nothing after it may change the order.
       {"plan-memory", "CPU arena offsets valid under every interleaving of the branches",

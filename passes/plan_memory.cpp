@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <numeric>
 #include <string_view>
+#include <utility>
 
 #include "passes/main_region_deps.h"
 #include "passes/memory_planner.h"
+#include "passes/serialize_for_memory.h"
 #include "passes/verify_memory_plan.h"
 
 namespace parallax::passes {
@@ -41,12 +43,12 @@ constexpr uint64_t kAlignment = 64;
 // that reaches this one through succs.
 class Order {
  public:
-  // The main region in its own order as one branch.
-  static Order sequential(const ir::Graph& g) {
+  // The main region in `linear` (every main-region node once, topologically) as one branch.
+  static Order sequential(const ir::Graph& g, std::vector<ir::NodeId> linear) {
     Order o;
     o.branch_.assign(g.nodes.size(), 0);
     o.pos_.assign(g.nodes.size(), -1);
-    o.linear_ = g.regions[0].nodes;
+    o.linear_ = std::move(linear);
     for (size_t i = 0; i < o.linear_.size(); ++i) o.pos_[o.linear_[i]] = static_cast<int32_t>(i);
     o.later_.assign(1, std::vector<uint64_t>(1, 0));
     return o;
@@ -330,7 +332,7 @@ rt::Status plan_memory(const ir::Graph& g, ir::Plan& plan) {
   if (plan.has_branches()) {
     PARALLAX_RETURN_IF_ERROR(Order::from_branches(g, plan, &order));
   } else {
-    order = Order::sequential(g);
+    order = Order::sequential(g, g.regions[0].nodes);
   }
   const MainRegionDeps deps = main_region_deps(g);
   for (ir::NodeId n : g.regions[0].nodes) {
@@ -344,7 +346,7 @@ rt::Status plan_memory(const ir::Graph& g, ir::Plan& plan) {
   }
   const Values values = collect_values(g, deps);
   const Packing par = pack(g, plan, values, order);
-  const Packing seq = pack(g, plan, values, Order::sequential(g));
+  const Packing seq = pack(g, plan, values, Order::sequential(g, sequential_order(g, plan)));
 
   ir::MemoryPlan& m = plan.memory;
   m = ir::MemoryPlan{};

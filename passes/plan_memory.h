@@ -4,8 +4,9 @@
 // What goes in the arena: every output of a main-region node whose size is static (dtype with a
 // fixed element size, every dim known), graph outputs included. Main-graph inputs are bound by
 // the caller and constants live in the weights blob; neither is in the arena. A value without a
-// static size is left out (the runtime grows its buffer) and listed in MemoryPlan::unsized.
-// Values inside If/Loop/Scan bodies are allocated by the runtime. Graph outputs live to the end
+// static size is left out (the runtime grows its buffer) and listed in MemoryPlan::unsized; an
+// empty one needs no bytes and is left out too. Values inside If/Loop/Scan bodies are allocated
+// by the runtime. Graph outputs live to the end
 // of the run, so the arena may hold them: Executor::output() views stay valid until the next
 // run(), as the executor promises today.
 //
@@ -23,10 +24,12 @@
 //
 // Offsets: MemoryPlanner (greedy by size, 64-byte aligned) over the buffers' conflict relation.
 // Reported alongside: sequential_bytes, the same procedure (in-place included) on the main
-// region's own order as one branch; naive_bytes, one buffer per value; lower_bound_bytes, the
-// bytes of a set of buffers that pairwise conflict (a heaviest live set of a topological order
-// consistent with the schedule, grown greedily, each pair checked), so no plan with these
-// in-place choices fits in less. Sizes are reserved in multiples of 64 bytes.
+// region as one branch in sequential_order() (serialize_for_memory.h: a topological order of the
+// branch DAG close to the region's own order, so a sequential run this plan allows); naive_bytes, one buffer per value; lower_bound_bytes, the
+// bytes of a set of buffers that pairwise conflict (heuristic max-weight clique: the heaviest
+// live sets of a topological order consistent with the schedule, and each buffer with its
+// heaviest neighbours, grown greedily, each pair checked), so no plan with these in-place
+// choices fits in less. Sizes are reserved in multiples of 64 bytes.
 //
 // Runs: after branches (and schedule, when present). Guarantees: verify_memory_plan holds; it is
 // checked here in builds without NDEBUG. Errors: internal, when the branches do not order a

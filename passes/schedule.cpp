@@ -467,7 +467,10 @@ std::vector<uint64_t> branch_memory(const ir::Graph& g, const ir::Plan& plan) {
 
 rt::Status schedule(const ir::Graph& g, ir::Plan& plan, const DeviceProfile& profile,
                     const CompileOptions& options) {
-  if (!plan.has_branches())
+  // Compare sizes rather than ask has_branches(): a main region with no nodes (everything was
+  // folded into constants) has an empty node_branch after `branches` too, and zero branches to
+  // schedule.
+  if (plan.node_branch.size() != g.nodes.size())
     return rt::Status::internal("schedule runs after branches: the plan has no branches");
   if (topo_order(plan.branches).size() != plan.branches.size())
     return rt::Status::internal("schedule: the branch graph has a cycle");

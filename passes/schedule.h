@@ -34,7 +34,8 @@
 //      If edges were added, steps 2-4 run again on the new graph (edges are kept).
 // With one CPU core and no GPU, the branches are then chained in their scheduled order. Finally
 // layers are recomputed (Kahn) and branches renumbered in (layer, first node's position) order,
-// as `branches` numbers them.
+// as `branches` numbers them. A main region without nodes (all folded into constants) has zero
+// branches: only the processors are filled in.
 //
 // Runs: after branches. Guarantees: every branch has a processor of its device and 1 <= threads
 // <= that processor's cores; preds/succs stay sorted, unique, mutual and acyclic, and every

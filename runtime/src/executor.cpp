@@ -123,7 +123,9 @@ Status bind_storage(Executor::State& st) {
   for (size_t id = 0; id < p.tensors.size(); ++id) {
     const TensorInfo& info = p.tensors[id];
     Slot& slot = st.slots[id];
-    if (info.arena_offset != TensorInfo::kNotInArena) {
+    // An empty tensor's 0-byte place may lie at the arena's end (or the arena may be empty):
+    // it takes the never-null stub of a grow-on-demand slot instead.
+    if (info.arena_offset != TensorInfo::kNotInArena && info.max_bytes > 0) {
       slot.arena = st.arena.data() + info.arena_offset;
     }
     if (info.kind != TensorKind::kConstant) continue;

@@ -56,7 +56,8 @@ Status check_arena(const Program& p, const std::vector<int32_t>& main_producer) 
   for (size_t id = 0; id < p.tensors.size(); ++id) {
     const TensorInfo& t = p.tensors[id];
     if (t.arena_offset == TensorInfo::kNotInArena) continue;
-    const bool ok = t.arena_offset >= 0 && t.arena_offset % 64 == 0 && t.max_bytes > 0 &&
+    // A 0-byte place is legal (an empty tensor): bind_storage gives it a stub instead.
+    const bool ok = t.arena_offset >= 0 && t.arena_offset % 64 == 0 &&
                     static_cast<uint64_t>(t.arena_offset) + t.max_bytes <= p.arena_bytes &&
                     t.kind == TensorKind::kIntermediate && main_producer[id] >= 0;
     if (!ok) {
@@ -177,6 +178,11 @@ Status check_program(const Program& p, std::vector<BranchProgram>* branches) {
   for (size_t s = 0; s < p.main().steps.size(); ++s)
     for (int32_t id : p.main().steps[s].outputs) main_producer[id] = static_cast<int32_t>(s);
   PARALLAX_RETURN_IF_ERROR(check_arena(p, main_producer));
+  if (p.branches.empty() && p.main().steps.empty()) {
+    // Every output is a constant or an input: nothing to run, so no branch and no worker wakes.
+    branches->clear();
+    return Status::ok();
+  }
   if (p.branches.empty()) {
     BranchProgram all;
     for (size_t s = 0; s < p.main().steps.size(); ++s) all.steps.push_back(static_cast<int32_t>(s));

@@ -2,9 +2,10 @@
 // rewrite's shape (ops, where the layout changes), and runs the canonical and the rewritten
 // graph on the same inputs, comparing every output within 1e-4 of its scale (the rewritten one
 // runs XNNPACK, the other the reference kernels, so the sums differ in rounding only).
-#include <catch2/catch.hpp>
+#include "passes/layout.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -16,7 +17,6 @@
 #include "compiler/ir/verifier.h"
 #include "parallax/runtime/executor.h"
 #include "passes/canonicalize.h"
-#include "passes/layout.h"
 #include "test_util.h"
 
 namespace parallax::test {
@@ -118,11 +118,16 @@ TEST_CASE("layout: a residual CNN runs in NHWC between one Transpose in and one 
 <ir_version: 8, opset_import: ["" : 13]>
 res (float[1, 3, 15, 15] x) => (float[1, 10] y)
 {
-  w1 = Constant <value = float[8, 3, 3, 3] )" + values(216, 1) + R"(> ()
-  b1 = Constant <value = float[8] )" + values(8, 2) + R"(> ()
-  w2 = Constant <value = float[8, 8, 3, 3] )" + values(576, 3) + R"(> ()
-  w3 = Constant <value = float[8, 1, 3, 3] )" + values(72, 4) + R"(> ()
-  fc = Constant <value = float[10, 8] )" + values(80, 5) + R"(> ()
+  w1 = Constant <value = float[8, 3, 3, 3] )" +
+                                values(216, 1) + R"(> ()
+  b1 = Constant <value = float[8] )" +
+                                values(8, 2) + R"(> ()
+  w2 = Constant <value = float[8, 8, 3, 3] )" +
+                                values(576, 3) + R"(> ()
+  w3 = Constant <value = float[8, 1, 3, 3] )" +
+                                values(72, 4) + R"(> ()
+  fc = Constant <value = float[10, 8] )" +
+                                values(80, 5) + R"(> ()
   c1 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]> (x, w1, b1)
   r1 = Relu (c1)
   p = MaxPool <kernel_shape = [3, 3], strides = [2, 2], ceil_mode = 1> (r1)
@@ -148,9 +153,12 @@ TEST_CASE("layout: squeeze-excitation with SiLU, a BatchNorm and a counted-paddi
 <ir_version: 8, opset_import: ["" : 13]>
 se (float[2, 4, 9, 9] x) => (float[2, 4, 9, 9] y, float[2, 4, 9, 9] z)
 {
-  w1 = Constant <value = float[4, 4, 1, 1] )" + values(16, 6) + R"(> ()
-  ws = Constant <value = float[2, 4, 1, 1] )" + values(8, 7) + R"(> ()
-  we = Constant <value = float[4, 2, 1, 1] )" + values(8, 8) + R"(> ()
+  w1 = Constant <value = float[4, 4, 1, 1] )" +
+                                values(16, 6) + R"(> ()
+  ws = Constant <value = float[2, 4, 1, 1] )" +
+                                values(8, 7) + R"(> ()
+  we = Constant <value = float[4, 2, 1, 1] )" +
+                                values(8, 8) + R"(> ()
   sc = Constant <value = float[4] {1.5, 0.5, 2, 1}> ()
   bi = Constant <value = float[4] {0.1, -0.2, 0.3, 0}> ()
   mu = Constant <value = float[4] {0, 0.5, -0.5, 1}> ()
@@ -186,7 +194,8 @@ TEST_CASE("layout: Concat, Split, Pad and Resize renumber their axes and per-dim
 <ir_version: 8, opset_import: ["" : 13]>
 axes (float[1, 4, 6, 6] x) => (float[1, 6, 14, 14] y)
 {
-  w = Constant <value = float[4, 4, 3, 3] )" + values(144, 9) + R"(> ()
+  w = Constant <value = float[4, 4, 3, 3] )" +
+                                values(144, 9) + R"(> ()
   sp = Constant <value = int64[2] {1, 3}> ()
   pads = Constant <value = int64[8] {0, 0, 1, 0, 0, 0, 0, 1}> ()
   sc = Constant <value = float[4] {1, 1, 2, 2}> ()
@@ -198,8 +207,40 @@ axes (float[1, 4, 6, 6] x) => (float[1, 6, 14, 14] y)
 }
 )");
   const ir::Graph l = with_layout(g);
-  CHECK(ops(l) == Ops{"Transpose", "com.parallax.ConvNhwc", "Split", "Concat", "Pad", "Resize",
-                      "Transpose"});
+  CHECK(ops(l) ==
+        Ops{"Transpose", "com.parallax.ConvNhwc", "Split", "Concat", "Pad", "Resize", "Transpose"});
+  check_same_outputs(g, l);
+}
+
+TEST_CASE("layout: ShuffleNet's channel shuffle and chunk Slices stay inside the region",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+shuffle (float[1, 6, 5, 5] x) => (float[1, 6, 5, 5] y)
+{
+  w = Constant <value = float[6, 6, 1, 1] )" +
+                                values(36, 10) + R"(> ()
+  w2 = Constant <value = float[3, 3, 1, 1] )" +
+                                values(9, 11) + R"(> ()
+  s5 = Constant <value = int64[5] {1, 2, 3, 5, 5}> ()
+  s4 = Constant <value = int64[4] {1, 6, 5, 5}> ()
+  st = Constant <value = int64[1] {0}> ()
+  mid = Constant <value = int64[1] {3}> ()
+  en = Constant <value = int64[1] {6}> ()
+  ax = Constant <value = int64[1] {1}> ()
+  c = Conv (x, w)
+  r1 = Reshape (c, s5)
+  t = Transpose <perm = [0, 2, 1, 3, 4]> (r1)
+  r2 = Reshape (t, s4)
+  a = Slice (r2, st, mid, ax)
+  b = Slice (r2, mid, en, ax)
+  b2 = Conv (b, w2)
+  y = Concat <axis = 1> (a, b2)
+}
+)");
+  const ir::Graph l = with_layout(g);
+  CHECK(ops(l) == Ops{"Transpose", "com.parallax.ConvNhwc", "com.parallax.ChannelShuffleNhwc",
+                      "Slice", "Slice", "com.parallax.ConvNhwc", "Concat", "Transpose"});
   check_same_outputs(g, l);
 }
 

@@ -2,9 +2,8 @@
 // kernel, the oracle, on randomized shapes and attributes (fixed seeds). Weights go in as
 // constants, as the compiler emits them, so prepare packs them; the NHWC operators are compared
 // with the NCHW reference through explicit transposes.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -62,7 +61,9 @@ int index_of(rt::KernelFn fn) {
 }
 
 // The kernel find_kernel picks, i.e. the XNNPACK one where the family has it.
-int chosen(const char* domain, const char* op, int opset) { return rt::find_kernel(domain, op, opset); }
+int chosen(const char* domain, const char* op, int opset) {
+  return rt::find_kernel(domain, op, opset);
+}
 
 struct Arg {
   const OwnedTensor* t;  // nullptr = omitted
@@ -144,7 +145,9 @@ std::mt19937& rng() {
   static std::mt19937 g(20240229);
   return g;
 }
-int64_t pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng()); }
+int64_t pick(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
+}
 bool coin() { return pick(0, 1) == 1; }
 
 OwnedTensor random_tensor(std::vector<int64_t> shape, float lo = -1.0f, float hi = 1.0f) {
@@ -200,8 +203,8 @@ void require_close(const OpResult& got, const OpResult& want, const std::string&
 }
 
 rt::Attribute activation_attr(int which, std::vector<float>* params) {
-  static const char* kNames[] = {"Relu", "Clip", "Sigmoid", "HardSwish", "LeakyRelu", "SiLU",
-                                 "Tanh", "HardSigmoid"};
+  static const char* kNames[] = {"Relu",      "Clip", "Sigmoid", "HardSwish",
+                                 "LeakyRelu", "SiLU", "Tanh",    "HardSigmoid"};
   const std::string name = kNames[which];
   params->clear();
   if (name == "Clip") *params = {-0.25f, 0.5f};
@@ -236,12 +239,12 @@ TEST_CASE("ConvNhwc matches Conv / FusedConv (groups, depthwise, strides, pads, 
       c = group * pick(1, 4);
       m = group * pick(1, 4);
     }
-    const int64_t kh = std::min<int64_t>(pick(1, 5), h + 2), kw = std::min<int64_t>(pick(1, 5), w + 2);
+    const int64_t kh = std::min<int64_t>(pick(1, 5), h + 2),
+                  kw = std::min<int64_t>(pick(1, 5), w + 2);
     const int64_t sh = pick(1, 3), sw = pick(1, 3), dh = pick(1, 2), dw = pick(1, 2);
     std::vector<rt::Attribute> attrs = {attr_ints("kernel_shape", {kh, kw}),
                                         attr_ints("strides", {sh, sw}),
-                                        attr_ints("dilations", {dh, dw}),
-                                        attr_int("group", group)};
+                                        attr_ints("dilations", {dh, dw}), attr_int("group", group)};
     const int pad_kind = static_cast<int>(pick(0, 3));
     if (pad_kind == 0) {
       // Explicit pads large enough that the dilated window fits.
@@ -263,8 +266,9 @@ TEST_CASE("ConvNhwc matches Conv / FusedConv (groups, depthwise, strides, pads, 
     const OwnedTensor wt = random_tensor({m, c / group, kh, kw});
     const OwnedTensor b = random_tensor({m});
     const OwnedTensor xn = permute4(x, kToNhwc), wn = permute4(wt, kToNhwc);
-    const OpResult want = run_kernel(conv, "FusedConv", "com.parallax", 1,
-                                     {{&x, false}, {&wt, true}, {bias ? &b : nullptr, true}}, attrs);
+    const OpResult want =
+        run_kernel(conv, "FusedConv", "com.parallax", 1,
+                   {{&x, false}, {&wt, true}, {bias ? &b : nullptr, true}}, attrs);
     OpResult got = run_kernel(nhwc, "ConvNhwc", "com.parallax", 1,
                               {{&xn, false}, {&wn, true}, {bias ? &b : nullptr, true}}, attrs, 1,
                               1 + iter % 2);
@@ -278,7 +282,8 @@ TEST_CASE("MaxPoolNhwc / AveragePoolNhwc match MaxPool / AveragePool, ceil_mode 
   for (int iter = 0; iter < 60; ++iter) {
     const bool max = iter % 2 == 0;
     const int64_t n = pick(1, 2), c = pick(1, 9), h = pick(2, 11), w = pick(2, 11);
-    const int64_t kh = pick(1, std::min<int64_t>(h, 4)), kw = pick(kh == 1 ? 2 : 1, std::min<int64_t>(w, 4));
+    const int64_t kh = pick(1, std::min<int64_t>(h, 4)),
+                  kw = pick(kh == 1 ? 2 : 1, std::min<int64_t>(w, 4));
     const int64_t dh = max ? pick(1, 2) : 1, dw = dh;  // XNNPACK refuses unequal dilations
     if ((kh - 1) * dh + 1 > h || (kw - 1) * dw + 1 > w) continue;
     std::vector<rt::Attribute> attrs = {
@@ -289,8 +294,8 @@ TEST_CASE("MaxPoolNhwc / AveragePoolNhwc match MaxPool / AveragePool, ceil_mode 
     const OwnedTensor x = random_tensor({n, c, h, w});
     const OwnedTensor xn = permute4(x, kToNhwc);
     const char* op = max ? "MaxPool" : "AveragePool";
-    const OpResult want = run_kernel(index_of(max ? &k::MaxPool : &k::AveragePool), op, "", 12,
-                                     {{&x, false}}, attrs);
+    const OpResult want =
+        run_kernel(index_of(max ? &k::MaxPool : &k::AveragePool), op, "", 12, {{&x, false}}, attrs);
     OpResult got = run_kernel(chosen("com.parallax", max ? "MaxPoolNhwc" : "AveragePoolNhwc", 1),
                               std::string(op) + "Nhwc", "com.parallax", 1, {{&xn, false}}, attrs);
     if (got.status.is_ok()) got.outputs[0] = permute4(got.outputs[0], kToNchw);
@@ -317,8 +322,7 @@ TEST_CASE("GlobalAveragePoolNhwc matches GlobalAveragePool", "[xnnpack]") {
   }
 }
 
-TEST_CASE("Binary elementwise kernels match the reference under random broadcasting",
-          "[xnnpack]") {
+TEST_CASE("Binary elementwise kernels match the reference under random broadcasting", "[xnnpack]") {
   struct Op {
     const char* name;
     rt::KernelFn reference;
@@ -336,7 +340,8 @@ TEST_CASE("Binary elementwise kernels match the reference under random broadcast
       b.push_back(how == 2 ? 1 : dim);
     }
     // Sometimes b has fewer dimensions (numpy aligns trailing ones).
-    if (!b.empty() && coin()) b.erase(b.begin(), b.begin() + pick(0, static_cast<int64_t>(b.size())));
+    if (!b.empty() && coin())
+      b.erase(b.begin(), b.begin() + pick(0, static_cast<int64_t>(b.size())));
     if (coin()) std::swap(a, b);
     const OwnedTensor x = random_tensor(a), y = random_tensor(b, 0.5f, 2.0f);
     const bool constant = coin();  // a constant operand, as a folded bias would be
@@ -381,8 +386,10 @@ TEST_CASE("Unary elementwise kernels match the reference", "[xnnpack]") {
         for (int i = 0; i < 3 && i < x.numel(); ++i)
           std::memcpy(x.bytes.data() + i * sizeof(float), &halves[i], sizeof(float));
       }
-      const OpResult want = run_kernel(index_of(op.reference), op.name, "", op.opset, {{&x, false}}, op.attrs);
-      const OpResult got = run_kernel(chosen("", op.name, op.opset), op.name, "", op.opset, {{&x, false}}, op.attrs);
+      const OpResult want =
+          run_kernel(index_of(op.reference), op.name, "", op.opset, {{&x, false}}, op.attrs);
+      const OpResult got =
+          run_kernel(chosen("", op.name, op.opset), op.name, "", op.opset, {{&x, false}}, op.attrs);
       require_close(got, want, op.name);
     }
   }
@@ -416,7 +423,8 @@ TEST_CASE("Gemm / FusedGemm with constant weights match the reference", "[xnnpac
       if (!params.empty()) attrs.push_back(attr_floats("activation_params", params));
     }
     const OwnedTensor a = random_tensor({m, kk});
-    const OwnedTensor b = random_tensor(trans_b ? std::vector<int64_t>{n, kk} : std::vector<int64_t>{kk, n});
+    const OwnedTensor b =
+        random_tensor(trans_b ? std::vector<int64_t>{n, kk} : std::vector<int64_t>{kk, n});
     const int c_kind = static_cast<int>(pick(0, 3));  // none, [N], [1, N], scalar
     const OwnedTensor c = random_tensor(c_kind == 1   ? std::vector<int64_t>{n}
                                         : c_kind == 2 ? std::vector<int64_t>{1, n}
@@ -425,9 +433,10 @@ TEST_CASE("Gemm / FusedGemm with constant weights match the reference", "[xnnpac
     const char* op = fused ? "FusedGemm" : "Gemm";
     const char* domain = fused ? "com.parallax" : "";
     const int opset = fused ? 1 : 13;
-    const OpResult want = run_kernel(index_of(fused ? &k::FusedGemm : &k::Gemm), op, domain, opset, args, attrs);
-    const OpResult got = run_kernel(chosen(domain, op, opset), op, domain, opset, args, attrs, 1,
-                                    1 + iter % 2);
+    const OpResult want =
+        run_kernel(index_of(fused ? &k::FusedGemm : &k::Gemm), op, domain, opset, args, attrs);
+    const OpResult got =
+        run_kernel(chosen(domain, op, opset), op, domain, opset, args, attrs, 1, 1 + iter % 2);
     require_close(got, want, std::string(op) + " iteration " + std::to_string(iter));
   }
 }
@@ -445,13 +454,15 @@ TEST_CASE("MatMul / FusedMatMul with a constant 2-D B match the reference; a run
       attrs.push_back(activation_attr(static_cast<int>(pick(0, 7)), &params));
       if (!params.empty()) attrs.push_back(attr_floats("activation_params", params));
     }
-    const OwnedTensor a = random_tensor(ashape), b = random_tensor({kk, n}), bias = random_tensor({n});
+    const OwnedTensor a = random_tensor(ashape), b = random_tensor({kk, n}),
+                      bias = random_tensor({n});
     std::vector<Arg> args = {{&a, false}, {&b, constant}};
     if (fused) args.push_back({&bias, true});
     const char* op = fused ? "FusedMatMul" : "MatMul";
     const char* domain = fused ? "com.parallax" : "";
     const int opset = fused ? 1 : 13;
-    const OpResult want = run_kernel(index_of(fused ? &k::FusedMatMul : &k::MatMul), op, domain, opset, args, attrs);
+    const OpResult want =
+        run_kernel(index_of(fused ? &k::FusedMatMul : &k::MatMul), op, domain, opset, args, attrs);
     const OpResult got = run_kernel(chosen(domain, op, opset), op, domain, opset, args, attrs);
     require_close(got, want, std::string(op) + " iteration " + std::to_string(iter));
   }
@@ -465,24 +476,29 @@ TEST_CASE("Softmax matches the reference along the last axis and in the 2-D coer
     const int opset = iter % 2 ? 13 : 11;
     std::vector<rt::Attribute> attrs;
     const int64_t rank = static_cast<int64_t>(shape.size());
-    if (coin() || rank == 1) attrs.push_back(attr_int("axis", opset >= 13 ? -1 : pick(-rank, rank - 1)));
+    if (coin() || rank == 1)
+      attrs.push_back(attr_int("axis", opset >= 13 ? -1 : pick(-rank, rank - 1)));
     const OwnedTensor x = random_tensor(shape, -10.0f, 10.0f);
-    const OpResult want = run_kernel(index_of(&k::Softmax), "Softmax", "", opset, {{&x, false}}, attrs);
-    const OpResult got = run_kernel(chosen("", "Softmax", opset), "Softmax", "", opset, {{&x, false}}, attrs);
+    const OpResult want =
+        run_kernel(index_of(&k::Softmax), "Softmax", "", opset, {{&x, false}}, attrs);
+    const OpResult got =
+        run_kernel(chosen("", "Softmax", opset), "Softmax", "", opset, {{&x, false}}, attrs);
     require_close(got, want, "softmax iteration " + std::to_string(iter));
   }
   // A middle axis at opset 13 is not XNNPACK's; the reference answers.
   const OwnedTensor x = random_tensor({2, 3, 4});
-  require_close(run_kernel(chosen("", "Softmax", 13), "Softmax", "", 13, {{&x, false}}, {attr_int("axis", 1)}),
-                run_kernel(index_of(&k::Softmax), "Softmax", "", 13, {{&x, false}}, {attr_int("axis", 1)}),
-                "middle axis");
+  require_close(
+      run_kernel(chosen("", "Softmax", 13), "Softmax", "", 13, {{&x, false}},
+                 {attr_int("axis", 1)}),
+      run_kernel(index_of(&k::Softmax), "Softmax", "", 13, {{&x, false}}, {attr_int("axis", 1)}),
+      "middle axis");
 }
 
 TEST_CASE("MaxPoolNhwc refuses what XNNPACK gets wrong instead of computing it", "[xnnpack]") {
   const OwnedTensor x = random_tensor({1, 6, 5, 2});
-  const OpResult r = run_kernel(chosen("com.parallax", "MaxPoolNhwc", 1), "MaxPoolNhwc",
-                                "com.parallax", 1, {{&x, false}},
-                                {attr_ints("kernel_shape", {2, 2}), attr_ints("dilations", {2, 1})});
+  const OpResult r = run_kernel(
+      chosen("com.parallax", "MaxPoolNhwc", 1), "MaxPoolNhwc", "com.parallax", 1, {{&x, false}},
+      {attr_ints("kernel_shape", {2, 2}), attr_ints("dilations", {2, 1})});
   REQUIRE(r.status.code() == rt::StatusCode::kUnsupported);
   CHECK_THAT(r.status.message(), Catch::Contains("equal dilations"));
 }
@@ -507,5 +523,23 @@ TEST_CASE("Concat split across threads matches the reference, NHWC channel joins
     const OpResult want = run_kernel(index_of(&k::Concat), "Concat", "", 13, args, attrs);
     const OpResult got = run_kernel(chosen("", "Concat", 13), "Concat", "", 13, args, attrs, 1, 2);
     require_close(got, want, "concat iteration " + std::to_string(iter));
+  }
+}
+
+TEST_CASE("ChannelShuffleNhwc matches Reshape [g, C/g] -> Transpose -> Reshape", "[xnnpack]") {
+  for (int iter = 0; iter < 10; ++iter) {
+    const int64_t g = pick(2, 4), cg = pick(1, 9), c = g * cg;
+    const OwnedTensor x = random_tensor({pick(1, 2), pick(1, 5), pick(1, 5), c});
+    const std::vector<float> in = x.values<float>();
+    std::vector<float> want(in.size());
+    for (size_t p = 0; p < in.size() / static_cast<size_t>(c); ++p)
+      for (int64_t i = 0; i < cg; ++i)
+        for (int64_t j = 0; j < g; ++j) want[p * c + i * g + j] = in[p * c + j * cg + i];
+    const OpResult got =
+        run_kernel(chosen("com.parallax", "ChannelShuffleNhwc", 1), "ChannelShuffleNhwc",
+                   "com.parallax", 1, {{&x, false}}, {attr_int("groups", g)}, 1, 1 + iter % 2);
+    REQUIRE(got.status.is_ok());
+    CHECK(got.outputs[0].shape == x.shape);
+    CHECK(got.outputs[0].values<float>() == want);
   }
 }

@@ -49,10 +49,10 @@ Status run_binary(KernelContext& ctx, KernelFn reference, Setup setup) {
   size_t da[XNN_MAX_TENSOR_DIMS], db[XNN_MAX_TENSOR_DIMS];
   for (int i = 0; i < a->shape.rank; ++i) da[i] = static_cast<size_t>(a->shape[i]);
   for (int i = 0; i < b->shape.rank; ++i) db[i] = static_cast<size_t>(b->shape[i]);
-  PARALLAX_RETURN_IF_ERROR(xnn::check(
-      setup(op->get(), a->shape.rank, da, b->shape.rank, db, a->data_as<float>(),
-            b->data_as<float>(), y->data_as<float>(), ctx.threadpool()),
-      "setup"));
+  PARALLAX_RETURN_IF_ERROR(
+      xnn::check(setup(op->get(), a->shape.rank, da, b->shape.rank, db, a->data_as<float>(),
+                       b->data_as<float>(), y->data_as<float>(), ctx.threadpool()),
+                 "setup"));
   return op->run(ctx);
 }
 
@@ -73,7 +73,7 @@ xnn_status create_max(xnn_operator_t* op) { return xnn_create_maximum_nd_f32(0, 
 
 }  // namespace
 
-#define PARALLAX_XNN_BINARY(OP, CREATE, SETUP)                                          \
+#define PARALLAX_XNN_BINARY(OP, CREATE, SETUP)                                         \
   Status Xnn##OP##_prepare(KernelContext& ctx) { return prepare_binary(ctx, CREATE); } \
   void Xnn##OP##_release(void* state) { xnn::release_operator(state); }                \
   Status Xnn##OP(KernelContext& ctx) { return run_binary(ctx, &OP, SETUP); }

@@ -88,13 +88,14 @@ Status XnnConcat(KernelContext& ctx) {
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, first->dtype, out, &y));
   const size_t elem = dtype_size(first->dtype);
   std::vector<size_t>& row_bytes = st->row_bytes;
-  for (int k = 0; k < n; ++k) row_bytes[k] = static_cast<size_t>(inputs[k]->shape[axis] * inner) * elem;
-  Rows rows{inputs.data(), row_bytes.data(), n,
-            static_cast<size_t>(out.dims[axis] * inner) * elem, static_cast<uint8_t*>(y->data)};
+  for (int k = 0; k < n; ++k)
+    row_bytes[k] = static_cast<size_t>(inputs[k]->shape[axis] * inner) * elem;
+  Rows rows{inputs.data(), row_bytes.data(), n, static_cast<size_t>(out.dims[axis] * inner) * elem,
+            static_cast<uint8_t*>(y->data)};
   // Tiles of at least 16 KiB keep the dispatch cost small next to the copying.
   const size_t tile = std::max<size_t>(1, (16 << 10) / std::max<size_t>(1, rows.out_row));
-  pthreadpool_parallelize_1d_tile_1d(ctx.threadpool(), copy_rows, &rows,
-                                     static_cast<size_t>(outer), tile, 0);
+  pthreadpool_parallelize_1d_tile_1d(ctx.threadpool(), copy_rows, &rows, static_cast<size_t>(outer),
+                                     tile, 0);
   return Status::ok();
 }
 

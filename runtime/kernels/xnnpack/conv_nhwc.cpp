@@ -61,15 +61,15 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
   PARALLAX_RETURN_IF_ERROR(nn::read_window(ctx, nchw, kernel, /*ceil_mode=*/false, &st->win));
   const nn::Window& v = st->win;
   const auto u32 = [](int64_t i) { return static_cast<uint32_t>(i); };
-  PARALLAX_RETURN_IF_ERROR(xnn::check(
-      xnn_create_convolution2d_nhwc_f32(
-          u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
-          u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]), u32(v.dilation[0]),
-          u32(v.dilation[1]), u32(group), static_cast<size_t>(cg),
-          static_cast<size_t>(m / group), static_cast<size_t>(x[3]), static_cast<size_t>(m),
-          w->data_as<float>(), b ? b->data_as<float>() : nullptr, st->epilogue.output_min(),
-          st->epilogue.output_max(), 0, st->op.out()),
-      "create convolution"));
+  PARALLAX_RETURN_IF_ERROR(
+      xnn::check(xnn_create_convolution2d_nhwc_f32(
+                     u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
+                     u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]),
+                     u32(v.dilation[0]), u32(v.dilation[1]), u32(group), static_cast<size_t>(cg),
+                     static_cast<size_t>(m / group), static_cast<size_t>(x[3]),
+                     static_cast<size_t>(m), w->data_as<float>(), b ? b->data_as<float>() : nullptr,
+                     st->epilogue.output_min(), st->epilogue.output_max(), 0, st->op.out()),
+                 "create convolution"));
   st->in_h = x[1];
   st->in_w = x[2];
   return Status::ok();

@@ -111,10 +111,10 @@ Status run_fc(KernelContext& ctx, KernelFn reference) {
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
   const size_t rows = static_cast<size_t>(a->numel() / st->k);
   if (rows == 0) return Status::ok();
-  PARALLAX_RETURN_IF_ERROR(xnn::check(
-      xnn_setup_fully_connected_nc_f32(st->op.get(), rows, a->data_as<float>(),
-                                       y->data_as<float>(), ctx.threadpool()),
-      "setup fully connected"));
+  PARALLAX_RETURN_IF_ERROR(
+      xnn::check(xnn_setup_fully_connected_nc_f32(st->op.get(), rows, a->data_as<float>(),
+                                                  y->data_as<float>(), ctx.threadpool()),
+                 "setup fully connected"));
   PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
   return st->epilogue.apply(ctx, y->data_as<float>(), rows * static_cast<size_t>(st->n));
 }

@@ -73,17 +73,17 @@ Status create_window_pool(KernelContext& ctx, Pool kind, const int64_t* x, PoolS
   }
   return xnn::check(xnn_create_average_pooling2d_nhwc_f32(
                         u32(w.pad_begin[0]), u32(end[1]), u32(end[0]), u32(w.pad_begin[1]),
-                        u32(w.kernel[0]), u32(w.kernel[1]), u32(w.stride[0]), u32(w.stride[1]),
-                        c, c, c, -xnn::kInf, xnn::kInf, 0, st->op.out()),
+                        u32(w.kernel[0]), u32(w.kernel[1]), u32(w.stride[0]), u32(w.stride[1]), c,
+                        c, c, -xnn::kInf, xnn::kInf, 0, st->op.out()),
                     "create average pooling");
 }
 
 Status create(KernelContext& ctx, Pool kind, const int64_t* x, PoolState* st) {
   if (kind == Pool::kGlobalAverage) {
     const size_t c = static_cast<size_t>(x[3]);
-    PARALLAX_RETURN_IF_ERROR(xnn::check(xnn_create_global_average_pooling_nwc_f32(
-                                            c, c, c, -xnn::kInf, xnn::kInf, 0, st->op.out()),
-                                        "create global average pooling"));
+    PARALLAX_RETURN_IF_ERROR(xnn::check(
+        xnn_create_global_average_pooling_nwc_f32(c, c, c, -xnn::kInf, xnn::kInf, 0, st->op.out()),
+        "create global average pooling"));
   } else {
     PARALLAX_RETURN_IF_ERROR(create_window_pool(ctx, kind, x, st));
   }
@@ -139,8 +139,7 @@ Status run(KernelContext& ctx, Pool kind) {
       s = xnn_setup_average_pooling2d_nhwc_f32(st->op.get(), n, h, w, in, o, ctx.threadpool());
       break;
     default:
-      s = xnn_setup_global_average_pooling_nwc_f32(st->op.get(), n, h * w, in, o,
-                                                   ctx.threadpool());
+      s = xnn_setup_global_average_pooling_nwc_f32(st->op.get(), n, h * w, in, o, ctx.threadpool());
       break;
   }
   PARALLAX_RETURN_IF_ERROR(xnn::check(s, "setup pooling"));

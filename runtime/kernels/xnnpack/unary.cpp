@@ -105,7 +105,7 @@ bool create_plain(const KernelContext&, xnn_operator_t* op) {
 
 }  // namespace
 
-#define PARALLAX_XNN_UNARY(OP, CREATE, SETUP)                                                  \
+#define PARALLAX_XNN_UNARY(OP, CREATE, SETUP)                                                \
   Status Xnn##OP##_prepare(KernelContext& ctx) { return prepare_unary(ctx, CREATE, SETUP); } \
   void Xnn##OP##_release(void* state) { release_unary(state); }                              \
   Status Xnn##OP(KernelContext& ctx) { return run_unary(ctx, &OP); }
@@ -113,16 +113,14 @@ bool create_plain(const KernelContext&, xnn_operator_t* op) {
 PARALLAX_XNN_UNARY(Relu, create_relu, xnn_setup_clamp_nc_f32)
 PARALLAX_XNN_UNARY(Clip, create_clip, xnn_setup_clamp_nc_f32)
 PARALLAX_XNN_UNARY(Sigmoid, create_plain<xnn_create_sigmoid_nc_f32>, xnn_setup_sigmoid_nc_f32)
-PARALLAX_XNN_UNARY(HardSwish, create_plain<xnn_create_hardswish_nc_f32>,
-                   xnn_setup_hardswish_nc_f32)
+PARALLAX_XNN_UNARY(HardSwish, create_plain<xnn_create_hardswish_nc_f32>, xnn_setup_hardswish_nc_f32)
 PARALLAX_XNN_UNARY(LeakyRelu, create_leaky_relu, xnn_setup_leaky_relu_nc_f32)
 PARALLAX_XNN_UNARY(Elu, create_elu, xnn_setup_elu_nc_f32)
 PARALLAX_XNN_UNARY(Abs, create_plain<xnn_create_abs_nc_f32>, xnn_setup_abs_nc_f32)
 PARALLAX_XNN_UNARY(Neg, create_plain<xnn_create_negate_nc_f32>, xnn_setup_negate_nc_f32)
 PARALLAX_XNN_UNARY(Floor, create_plain<xnn_create_floor_nc_f32>, xnn_setup_floor_nc_f32)
 PARALLAX_XNN_UNARY(Ceil, create_plain<xnn_create_ceiling_nc_f32>, xnn_setup_ceiling_nc_f32)
-PARALLAX_XNN_UNARY(Sqrt, create_plain<xnn_create_square_root_nc_f32>,
-                   xnn_setup_square_root_nc_f32)
+PARALLAX_XNN_UNARY(Sqrt, create_plain<xnn_create_square_root_nc_f32>, xnn_setup_square_root_nc_f32)
 PARALLAX_XNN_UNARY(Round, create_plain<xnn_create_bankers_rounding_nc_f32>,
                    xnn_setup_bankers_rounding_nc_f32)
 

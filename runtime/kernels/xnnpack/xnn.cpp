@@ -89,8 +89,9 @@ Status Epilogue::apply(KernelContext& ctx, float* y, size_t n) const {
   PARALLAX_RETURN_IF_ERROR(unary_.run(ctx));
   if (!multiply_) return Status::ok();
   const size_t shape[1] = {n};
-  PARALLAX_RETURN_IF_ERROR(check(
-      xnn_setup_multiply_nd_f32(multiply_.get(), 1, shape, 1, shape, y, dst, y, pool), "setup multiply"));
+  PARALLAX_RETURN_IF_ERROR(
+      check(xnn_setup_multiply_nd_f32(multiply_.get(), 1, shape, 1, shape, y, dst, y, pool),
+            "setup multiply"));
   return multiply_.run(ctx);
 }
 

@@ -52,7 +52,9 @@ class Operator {
     op_ = nullptr;
   }
   // Runs the operator after a successful setup.
-  Status run(KernelContext& ctx) const { return check(xnn_run_operator(op_, ctx.threadpool()), "run"); }
+  Status run(KernelContext& ctx) const {
+    return check(xnn_run_operator(op_, ctx.threadpool()), "run");
+  }
 
  private:
   xnn_operator_t op_ = nullptr;

@@ -11,7 +11,8 @@
 //   weights   one byte blob holding every constant tensor, each 64-byte aligned.
 //   branches  the main graph cut into branches (chains of steps run in order) with their
 //             dependencies, processor and intra-op threads: the executor runs branches that do
-//             not depend on each other at the same time. Empty = one branch of every step.
+//             not depend on each other at the same time. Empty = one branch of every step
+//             (none when the main graph has no steps: its outputs are inputs or constants).
 //   arena     TensorInfo::arena_offset places an intermediate tensor of the main graph in one
 //             buffer of Program::arena_bytes that the executor allocates once; tensors whose
 //             lifetimes cannot overlap (by the branch order) may share bytes.
