@@ -118,8 +118,9 @@ Status assign_processors(Executor::State& st) {
 Status bind_storage(Executor::State& st) {
   const Program& p = *st.program;
   st.slots.resize(p.tensors.size());
-  // The one arena allocation; nothing else holds a planned tensor.
-  if (p.arena_bytes > 0) st.arena.resize(p.arena_bytes);
+  // The one arena allocation; nothing else holds a planned tensor. XNNPACK kernels may read up to
+  // 16 bytes past the end of an input (XNN_EXTRA_BYTES), so the arena carries that much slack.
+  if (p.arena_bytes > 0) st.arena.resize(p.arena_bytes + kReadSlackBytes);
   for (size_t id = 0; id < p.tensors.size(); ++id) {
     const TensorInfo& info = p.tensors[id];
     Slot& slot = st.slots[id];

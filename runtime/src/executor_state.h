@@ -23,6 +23,10 @@
 
 namespace parallax::rt {
 
+// Bytes of slack after every buffer the executor allocates: XNNPACK may read up to 16 bytes past
+// the end of a tensor (XNN_EXTRA_BYTES).
+constexpr size_t kReadSlackBytes = 16;
+
 // Storage of one tensor id: the view kernels see and the bytes behind it.
 struct Slot {
   Tensor view;

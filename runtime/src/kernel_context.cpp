@@ -88,7 +88,7 @@ Status Context::allocate_output(int i, DType dtype, const Shape& shape, Tensor**
     slot.view.data = slot.arena;
   } else {
     // Keep at least one byte so data is never null, even for empty tensors.
-    if (slot.bytes.size() < bytes || slot.bytes.empty()) slot.bytes.resize(bytes ? bytes : 1);
+    if (slot.bytes.size() < bytes || slot.bytes.empty()) slot.bytes.resize(bytes + kReadSlackBytes);
     slot.view.data = slot.bytes.data();
   }
   slot.view.dtype = dtype;
@@ -118,7 +118,7 @@ Status Context::run_graph(int graph, const Tensor* const* inputs, int input_coun
   for (int k = 0; k < input_count; ++k) {
     meta[k] = *inputs[k];
     const size_t bytes = inputs[k]->nbytes();
-    fresh[k].resize(bytes ? bytes : 1);
+    fresh[k].resize(bytes + kReadSlackBytes);
     if (bytes) std::memcpy(fresh[k].data(), inputs[k]->data, bytes);
   }
   for (int k = 0; k < input_count; ++k) {

@@ -71,7 +71,8 @@ rt::Tensor view(std::vector<float>& data, std::initializer_list<int64_t> dims) {
   return t;
 }
 
-template <typename T> std::vector<T> values(const rt::Tensor& t) {
+template <typename T>
+std::vector<T> values(const rt::Tensor& t) {
   const T* p = t.data_as<T>();
   return std::vector<T>(p, p + t.numel());
 }
