@@ -30,7 +30,6 @@ const std::vector<PassInfo>& pipeline() {
       // node ids are final.
       {"layout", "run conv-heavy regions in NHWC (XNNPACK); transpose only at region edges",
        [](PassContext& c) { return assign_layout(c.graph, c.options); }},
-      // Next (issue: compiler passes): canonicalize, place, branches, schedule, plan-memory.
       // place after canonicalize: the cost model must see the fused, folded graph it will run,
       // and no later pass removes or renumbers nodes, so Plan::device stays valid.
       {"place", "choose CPU or GPU per node: backend support, offload rule, island pruning",

@@ -42,7 +42,7 @@ const char* node_kind_name(NodeKind k);
 
 // Something a branch can run on: a CPU core cluster or the GPU's command queue.
 struct Processor {
-  std::string name;      // "cpu0" (a cluster) or "gpu"
+  std::string name;      // the profile's cluster name ("cpu", "prime", "big", ...) or "gpu"
   bool gpu = false;
   int32_t cores = 1;     // CPU cores in the cluster (1 for the GPU queue)
   double speed = 1.0;    // relative per-core throughput (the host's fastest cluster = 1.0)
