@@ -8,6 +8,8 @@
 #include "../common.h"
 #include "activation.h"
 #include "scratch.h"
+#include "sgemm.h"
+#include "vector_math.h"
 
 namespace parallax::rt::kernels {
 
@@ -39,6 +41,18 @@ Status nn::run_conv(KernelContext& ctx, const Activation& act) {
     const size_t cols_off = layout.add<C>(cs.cols_elems());
     const size_t w_off = layout.add<C>(kNative ? 0 : w_elems);
     const size_t acc_off = layout.add<C>(kNative ? 0 : y_image);
+    // float: each group's product goes through the packed, threaded sgemm (sgemm.h).
+    constexpr bool kSgemm = std::is_same_v<T, float>;
+    const int64_t mg = cs.group_out(), rows = cs.rows();
+    nn::SgemmArgs g;
+    g.m = mg;
+    g.n = positions;
+    g.k = rows;
+    g.lda = rows;
+    g.b_rs = positions;
+    g.ldc = positions;
+    const size_t packed_off =
+        layout.add<float>(kSgemm ? static_cast<int64_t>(nn::sgemm_packed_floats(g)) : 0);
     char* base = layout.allocate(ctx);
     C* cols = nn::ScratchLayout::at<C>(base, cols_off);
     const C* wc = nullptr;
@@ -58,17 +72,39 @@ Status nn::run_conv(KernelContext& ctx, const Activation& act) {
       } else {
         acc = nn::ScratchLayout::at<C>(base, acc_off);
       }
-      nn::conv_image<T, C>(cs, xn, C(0), wc, acc, cols);
-      // Bias and activation per channel while its plane is still in cache.
+      if constexpr (kSgemm) {
+        const int64_t cg = cs.group_in();
+        float* packed = nn::ScratchLayout::at<float>(base, packed_off);
+        for (int64_t grp = 0; grp < cs.group; ++grp) {
+          const float* xg = xn + grp * cg * plane;
+          if (cs.pointwise()) {
+            g.b = xg;  // the image is its own column matrix
+          } else {
+            nn::im2col(cs.win, xg, cg, 0.0f, cols);
+            g.b = cols;
+          }
+          g.a = wc + grp * mg * rows;
+          g.c = acc + grp * mg * positions;
+          nn::sgemm(g, packed, ctx.threadpool());
+        }
+      } else {
+        nn::conv_image<T, C>(cs, xn, C(0), wc, acc, cols);
+      }
+      // Bias and activation per channel while its plane is still in cache; a float Gelu runs
+      // afterwards as the vectorised, threaded loop (nn/vector_math.h, within 5e-7 of libm).
+      const bool fast_gelu = kSgemm && act.kind == nn::Activation::Kind::kGelu;
       for (int64_t m = 0; m < cs.out_channels; ++m) {
         const C b = bias ? static_cast<C>(bias->data_as<T>()[m]) : C(0);
         C* am = acc + m * positions;
         for (int64_t p = 0; p < positions; ++p) am[p] += b;
-        act.apply(am, positions);
+        if (!fast_gelu) act.apply(am, positions);
         if constexpr (!kNative) {
           T* ym = yn + m * positions;
           for (int64_t p = 0; p < positions; ++p) ym[p] = static_cast<T>(am[p]);
         }
+      }
+      if constexpr (kSgemm) {
+        if (fast_gelu) nn::gelu_erf_f32(acc, static_cast<size_t>(y_image), ctx.threadpool());
       }
     }
     return Status::ok();

@@ -10,6 +10,7 @@
 #include "activation.h"
 #include "gemm.h"
 #include "scratch.h"
+#include "sgemm.h"
 
 namespace parallax::rt::kernels {
 
@@ -65,6 +66,45 @@ Status nn::run_matmul(KernelContext& ctx, const Tensor* bias, const Activation& 
         }
       }
     };
+    if constexpr (std::is_same_v<T, float>) {
+      // float: every product at once through the packed, threaded sgemm, then the epilogue.
+      const int64_t batch = s.batch.numel(), b_size = s.k * s.n;
+      nn::SgemmArgs g;
+      g.m = s.m;
+      g.n = s.n;
+      g.k = s.k;
+      g.a = pa;
+      g.lda = s.k;
+      g.b = pb;
+      g.b_rs = s.n;
+      g.b_cs = 1;
+      g.c = py;
+      g.ldc = s.n;
+      g.batch = batch;
+      g.b_count = s.b_batch.numel();
+      g.b_stride = b_size;
+      nn::ScratchLayout layout;
+      const size_t a_off = layout.add<int64_t>(batch), c_off = layout.add<int64_t>(batch),
+                   b_idx = layout.add<int64_t>(batch);
+      const size_t packed = layout.add<float>(static_cast<int64_t>(nn::sgemm_packed_floats(g)));
+      char* base = layout.allocate(ctx);
+      int64_t* ao = nn::ScratchLayout::at<int64_t>(base, a_off);
+      int64_t* co = nn::ScratchLayout::at<int64_t>(base, c_off);
+      int64_t* bi = nn::ScratchLayout::at<int64_t>(base, b_idx);
+      int64_t t = 0;
+      nn::for_each_matmul(s, [&](int64_t a_o, int64_t b_o, int64_t y_o) {
+        ao[t] = a_o;
+        co[t] = y_o;
+        bi[t] = b_size > 0 ? b_o / b_size : 0;
+        ++t;
+      });
+      g.a_off = ao;
+      g.c_off = co;
+      g.b_index = bi;
+      nn::sgemm(g, nn::ScratchLayout::at<float>(base, packed), ctx.threadpool());
+      for (int64_t u = 0; u < batch; ++u) finish(py + co[u]);
+      return Status::ok();
+    }
     nn::for_each_matmul(s, [&](int64_t ao, int64_t bo, int64_t yo) {
       const nn::MatView<T> va{pa + ao, s.k, 1};
       const nn::MatView<T> vb{pb + bo, s.n, 1};

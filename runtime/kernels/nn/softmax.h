@@ -8,8 +8,10 @@
 // (outer, n, inner) loops here: before 13 n is the product of the trailing dims and inner is 1.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "../common.h"
 
@@ -17,9 +19,50 @@ namespace parallax::rt::kernels::nn {
 
 enum class SoftmaxKind { kSoftmax, kLogSoftmax, kHardmax };
 
+// Softmax along a strided axis (inner > 1, e.g. YOLO's box distribution over dim 1) in the
+// compute type: the `inner` lines of a slab advance together, a block of columns at a time, so
+// every access is contiguous, and each exp is computed once and kept in y. The arithmetic and
+// its order per line are softmax_lines', so the results are identical.
+template <typename C>
+void softmax_columns(const C* x, C* y, int64_t outer, int64_t n, int64_t inner) {
+  constexpr int64_t kBlock = 256;
+  C mx[kBlock], sum[kBlock];
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j0 = 0; j0 < inner; j0 += kBlock) {
+      const int64_t jb = std::min(kBlock, inner - j0);
+      const C* xs = x + o * n * inner + j0;
+      C* ys = y + o * n * inner + j0;
+      for (int64_t j = 0; j < jb; ++j) mx[j] = xs[j];
+      for (int64_t k = 1; k < n; ++k) {
+        const C* xk = xs + k * inner;
+        for (int64_t j = 0; j < jb; ++j) mx[j] = xk[j] > mx[j] ? xk[j] : mx[j];
+      }
+      for (int64_t j = 0; j < jb; ++j) sum[j] = C(0);
+      for (int64_t k = 0; k < n; ++k) {
+        const C* xk = xs + k * inner;
+        C* yk = ys + k * inner;
+        for (int64_t j = 0; j < jb; ++j) {
+          yk[j] = std::exp(xk[j] - mx[j]);
+          sum[j] += yk[j];
+        }
+      }
+      for (int64_t k = 0; k < n; ++k) {
+        C* yk = ys + k * inner;
+        for (int64_t j = 0; j < jb; ++j) yk[j] = yk[j] / sum[j];
+      }
+    }
+  }
+}
+
 template <typename T>
 void softmax_lines(SoftmaxKind kind, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
   using C = compute_t<T>;
+  if constexpr (std::is_same_v<T, C>) {
+    if (kind == SoftmaxKind::kSoftmax && inner > 1) {
+      softmax_columns<C>(x, y, outer, n, inner);
+      return;
+    }
+  }
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) {
       const T* xl = x + o * n * inner + i;

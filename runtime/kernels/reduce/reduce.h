@@ -168,10 +168,32 @@ template <typename Op> Status run_reduce(KernelContext& ctx, bool axes_from_inpu
     A* acc = static_cast<A*>(ctx.scratch(static_cast<size_t>(n_out) * sizeof(A)));
     for (int64_t o = 0; o < n_out; ++o) acc[o] = Op::template init<A>();
     const T* in = x->data_as<T>();
+    T* out = y->data_as<T>();
+    // The reduced axes trail the kept ones (a norm or mean over the last dims): each output
+    // folds one contiguous run, so a local accumulator replaces the scratch one. Same elements
+    // in the same order as the general loop, so the same result.
+    bool trailing = n_out > 0 && plan.in.numel() > 0;
+    for (int d = 0, seen = 0; trailing && d < plan.in.rank; ++d) {
+      if (plan.in[d] == 1) continue;
+      if (plan.reduced[d]) {
+        seen = 1;
+      } else if (seen) {
+        trailing = false;
+      }
+    }
+    if (trailing) {
+      const int64_t run = plan.in.numel() / n_out;
+      for (int64_t o = 0; o < n_out; ++o) {
+        A a = Op::template init<A>();
+        const T* row = in + o * run;
+        for (int64_t i = 0; i < run; ++i) a = Op::template step<A>(a, static_cast<A>(row[i]));
+        out[o] = static_cast<T>(Op::template finish<A>(a, plan.count));
+      }
+      return Status::ok();
+    }
     for_each_reduced(plan, [&](int64_t i, int64_t o) {
       acc[o] = Op::template step<A>(acc[o], static_cast<A>(in[i]));
     });
-    T* out = y->data_as<T>();
     for (int64_t o = 0; o < n_out; ++o) out[o] = static_cast<T>(Op::template finish<A>(acc[o], plan.count));
     return Status::ok();
   });

@@ -189,6 +189,33 @@ inline Status resample(KernelContext& ctx, const Tensor& x, const ResampleParams
     int64_t idx[kMaxRank] = {};
     for (int d = 0; d < rank; ++d) cur[d] = &taps[first[d]];
     const int64_t n = p.out.numel();
+    if constexpr (is_float_v<T>) {
+      // One tap on every axis and nothing outside (nearest, YOLO's 2x upsample): the output is
+      // a gather of input elements, copied exactly as the general loop would round-trip them.
+      bool gather_only = rank > 0;
+      for (int64_t t = 0; gather_only && t < total_taps; ++t)
+        gather_only = taps[t].count == 1 && !taps[t].outside;
+      if (gather_only) {
+        const int last = rank - 1;
+        const Taps* lt = &taps[first[last]];
+        const int64_t inner = p.out[last];
+        for (int64_t r = 0; r < n / inner; ++r) {
+          int64_t base = 0;
+          for (int d = 0; d < last; ++d) base += cur[d]->offset[0];
+          T* dst = out + r * inner;
+          for (int64_t j = 0; j < inner; ++j) dst[j] = in[base + lt[j].offset[0]];
+          for (int d = last - 1; d >= 0; --d) {
+            if (++idx[d] < p.out[d]) {
+              ++cur[d];
+              break;
+            }
+            idx[d] = 0;
+            cur[d] = &taps[first[d]];
+          }
+        }
+        return Status::ok();
+      }
+    }
     for (int64_t o = 0; o < n; ++o) {
       bool outside = false;
       for (int d = 0; d < rank; ++d) outside |= cur[d]->outside;

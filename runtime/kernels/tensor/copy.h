@@ -75,15 +75,23 @@ inline StridedCopy coalesce(const StridedCopy& c) {
   return r;
 }
 
+// Copies destination rows (runs of the last dim) [row_begin, row_end) of a coalesced copy;
+// dst points at the destination's start. Disjoint row ranges can run on different threads.
 template <typename U>
-void copy_strided_typed(const StridedCopy& c, const U* src, U* dst) {
+void copy_strided_rows(const StridedCopy& c, const U* src, U* dst, int64_t row_begin,
+                       int64_t row_end) {
   const int last = c.rank - 1;
   const int64_t inner = c.dims[last];
   const int64_t inner_stride = c.strides[last];
-  const int64_t rows = c.numel() / inner;
   int64_t idx[StridedCopy::kMaxDims] = {};
   int64_t off = 0;
-  for (int64_t r = 0; r < rows; ++r) {
+  for (int64_t d = last - 1, r = row_begin; d >= 0; --d) {  // row_begin's index and offset
+    idx[d] = r % c.dims[d];
+    r /= c.dims[d];
+    off += idx[d] * c.strides[d];
+  }
+  dst += row_begin * inner;
+  for (int64_t r = row_begin; r < row_end; ++r) {
     if (inner_stride == 1) {
       std::memcpy(dst, src + off, static_cast<size_t>(inner) * sizeof(U));
     } else {
@@ -98,6 +106,11 @@ void copy_strided_typed(const StridedCopy& c, const U* src, U* dst) {
       idx[d] = 0;
     }
   }
+}
+
+template <typename U>
+void copy_strided_typed(const StridedCopy& c, const U* src, U* dst) {
+  copy_strided_rows(c, src, dst, 0, c.numel() / c.dims[c.rank - 1]);
 }
 
 // Copies c.numel() elements of type `dtype` from src (starting at element `src_offset`)

@@ -93,6 +93,9 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
     return Status::ok();
   }
   ctx.state() = st;
+  // The operator holds its own packed copy; run reads B only through it (the reference
+  // fallback below is taken only for inputs the reference rejects too).
+  ctx.input_packed(1);
   return Status::ok();
 }
 

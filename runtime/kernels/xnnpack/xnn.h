@@ -78,7 +78,8 @@ inline bool is_f32_output(const KernelContext& ctx, int i) {
 
 // What follows a convolution or fully connected layer: Relu and Clip become the operator's
 // output clamp; Sigmoid, HardSwish, LeakyRelu and SiLU run as XNNPACK elementwise operators on
-// the output; the rest (Tanh, HardSigmoid, Gelu) run the reference loop (nn::Activation::apply).
+// the output; Gelu runs the vectorised, threaded loop of nn/vector_math.h; the rest (Tanh,
+// HardSigmoid) run the reference loop (nn::Activation::apply).
 class Epilogue {
  public:
   // Reads `activation` / `activation_params` and creates what the activation needs.
@@ -94,6 +95,7 @@ class Epilogue {
   Operator unary_;     // sigmoid / hardswish / leaky relu
   Operator multiply_;  // SiLU: y * sigmoid(y)
   bool loop_ = false;  // apply act_ with the reference loop
+  bool gelu_ = false;  // apply nn::gelu_erf_f32
 };
 
 }  // namespace parallax::rt::kernels::xnn

@@ -1,0 +1,212 @@
+// See sgemm.h. This file is compiled with -ffp-contract=fast (nn/CMakeLists.txt) so that the
+// tile's multiply-adds become FMA instructions where the target has them.
+#include "sgemm.h"
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace parallax::rt::kernels::nn {
+
+namespace {
+
+// A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x k] x a panel of B:
+// k rows of NR floats, `prs` floats apart (NR when packed, B's row stride when read in place).
+using TileFn = void (*)(int64_t k, const float* a, int64_t lda, int mr, const float* panel,
+                        int64_t prs, float* c, int64_t ldc, int nr);
+
+struct Kernel {
+  int mr;  // rows per tile
+  int nr;  // columns per tile = panel width
+  TileFn tile;
+};
+
+// V: W floats; VU: the same at any float alignment (unaligned loads and stores of C). Loads
+// and stores go through these types, never memcpy: an address-taken accumulator array would
+// live on the stack instead of in registers.
+template <int W>
+struct Vec {
+  typedef float type __attribute__((vector_size(W * sizeof(float))));
+  typedef float unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4)));
+};
+
+// MR rows x NV vectors of W floats held in registers while k streams by: every loaded B
+// vector feeds MR rows, every A value NV vectors. Rows past `mr` repeat the last valid row
+// (cheaper than a branch) and are not stored. Always inlined into the per-ISA wrappers below,
+// which is what gives it their instruction set.
+template <int W, int MR, int NV>
+__attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64_t lda, int mr,
+                                                const float* panel, int64_t prs, float* c,
+                                                int64_t ldc, int nr) {
+  using V = typename Vec<W>::type;
+  using VU = typename Vec<W>::unaligned;
+  constexpr int NR = W * NV;
+  V acc[MR][NV];
+  for (int r = 0; r < MR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = V{};
+  const float* ar[MR];
+  for (int r = 0; r < MR; ++r) ar[r] = a + static_cast<int64_t>(r < mr ? r : mr - 1) * lda;
+  for (int64_t p = 0; p < k; ++p, panel += prs) {
+    V bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = reinterpret_cast<const VU*>(panel)[v];
+    for (int r = 0; r < MR; ++r) {
+      const float av = ar[r][p];
+      for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
+    }
+  }
+  for (int r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    if (nr == NR) {
+      for (int v = 0; v < NV; ++v) *reinterpret_cast<VU*>(cr + v * W) = acc[r][v];
+    } else {
+      alignas(64) float row[NR];
+      for (int v = 0; v < NV; ++v) reinterpret_cast<V*>(row)[v] = acc[r][v];
+      for (int j = 0; j < nr; ++j) cr[j] = row[j];
+    }
+  }
+}
+
+void tile_portable(int64_t k, const float* a, int64_t lda, int mr, const float* panel, int64_t prs,
+                   float* c, int64_t ldc, int nr) {
+  tile<4, 4, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PARALLAX_SGEMM_X86 1
+// 32 vector registers: 8 x 2 accumulators, two B vectors, one broadcast.
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void tile_avx512(int64_t k, const float* a,
+                                                                      int64_t lda, int mr,
+                                                                      const float* panel,
+                                                                      int64_t prs, float* c,
+                                                                      int64_t ldc, int nr) {
+  tile<16, 8, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+}
+// 16 vector registers: 6 x 2 accumulators, two B vectors, one broadcast.
+__attribute__((target("avx2,fma"))) void tile_avx2(int64_t k, const float* a, int64_t lda, int mr,
+                                                   const float* panel, int64_t prs, float* c,
+                                                   int64_t ldc, int nr) {
+  tile<8, 6, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+}
+#endif
+
+const Kernel& kernel() {
+  static const Kernel k = [] {
+#ifdef PARALLAX_SGEMM_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+      return Kernel{8, 32, &tile_avx512};
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      return Kernel{6, 16, &tile_avx2};
+    }
+#endif
+    return Kernel{4, 8, &tile_portable};
+  }();
+  return k;
+}
+
+// Which panels of each B matrix are packed: [first_packed, panels). Short A (one block of
+// rows) with row-major B reads B in place, since packing would cost as much as the product;
+// only a ragged last panel is packed then, so tiles never read past a row of B.
+struct PanelPlan {
+  int64_t panels = 0;        // per B matrix
+  int64_t first_packed = 0;  // panels before this one are read in place
+  int64_t packed() const { return panels - first_packed; }
+};
+
+PanelPlan plan_panels(const SgemmArgs& g, const Kernel& kern) {
+  PanelPlan pp;
+  pp.panels = (g.n + kern.nr - 1) / kern.nr;
+  if (g.b_cs == 1 && g.m <= 4 * kern.mr) pp.first_packed = g.n / kern.nr;
+  return pp;
+}
+
+struct Job {
+  const SgemmArgs* g;
+  Kernel kern;
+  PanelPlan pp;
+  int64_t panel_elems;  // k * nr
+  float* packed;
+};
+
+// Packs the `slot`-th packed panel of B matrix `bi`: k rows of nr floats, zero past column n.
+void pack_panel(void* context, size_t bi, size_t slot) {
+  const Job& job = *static_cast<const Job*>(context);
+  const SgemmArgs& g = *job.g;
+  const int nr = job.kern.nr;
+  const int64_t j0 = (job.pp.first_packed + static_cast<int64_t>(slot)) * nr;
+  const int64_t w = std::min<int64_t>(nr, g.n - j0);
+  const float* b = g.b + static_cast<int64_t>(bi) * g.b_stride + j0 * g.b_cs;
+  float* dst =
+      job.packed +
+      (static_cast<int64_t>(bi) * job.pp.packed() + static_cast<int64_t>(slot)) * job.panel_elems;
+  if (w < nr) std::memset(dst, 0, static_cast<size_t>(job.panel_elems) * sizeof(float));
+  if (g.b_cs == 1) {
+    for (int64_t q = 0; q < g.k; ++q) std::memcpy(dst + q * nr, b + q * g.b_rs, w * sizeof(float));
+  } else {
+    // Transposed B: read each column contiguously.
+    for (int64_t j = 0; j < w; ++j) {
+      const float* col = b + j * g.b_cs;
+      for (int64_t q = 0; q < g.k; ++q) dst[q * nr + j] = col[q * g.b_rs];
+    }
+  }
+}
+
+// Product t, rows [i0, i0 + mi), panels [p0, p0 + pn).
+void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, size_t pn) {
+  const Job& job = *static_cast<const Job*>(context);
+  const SgemmArgs& g = *job.g;
+  const Kernel& kern = job.kern;
+  const float* a = g.a + (g.a_off ? g.a_off[t] : 0);
+  float* c = g.c + (g.c_off ? g.c_off[t] : 0);
+  const int64_t bi = g.b_index ? g.b_index[t] : 0;
+  const float* packed = job.packed + bi * job.pp.packed() * job.panel_elems;
+  const int64_t i_end = static_cast<int64_t>(i0 + mi);
+  for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
+    const int64_t j0 = p * kern.nr;
+    const int nr = static_cast<int>(std::min<int64_t>(kern.nr, g.n - j0));
+    const bool in_place = p < job.pp.first_packed;
+    const float* panel = in_place ? g.b + bi * g.b_stride + j0
+                                  : packed + (p - job.pp.first_packed) * job.panel_elems;
+    const int64_t prs = in_place ? g.b_rs : kern.nr;
+    for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += kern.mr) {
+      const int mr = static_cast<int>(std::min<int64_t>(kern.mr, i_end - i));
+      kern.tile(g.k, a + i * g.lda, g.lda, mr, panel, prs, c + i * g.ldc + j0, g.ldc, nr);
+    }
+  }
+}
+
+}  // namespace
+
+size_t sgemm_packed_floats(const SgemmArgs& g) {
+  const Kernel& kern = kernel();
+  return static_cast<size_t>(g.b_count * plan_panels(g, kern).packed() * g.k * kern.nr);
+}
+
+void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
+  if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  if (g.k <= 0) {
+    for (int64_t t = 0; t < g.batch; ++t) {
+      float* c = g.c + (g.c_off ? g.c_off[t] : 0);
+      for (int64_t i = 0; i < g.m; ++i) std::fill(c + i * g.ldc, c + i * g.ldc + g.n, 0.0f);
+    }
+    return;
+  }
+  Job job{&g, kernel(), {}, 0, packed};
+  job.pp = plan_panels(g, job.kern);
+  job.panel_elems = g.k * job.kern.nr;
+  if (job.pp.packed() > 0) {
+    pthreadpool_parallelize_2d(pool, &pack_panel, &job, static_cast<size_t>(g.b_count),
+                               static_cast<size_t>(job.pp.packed()), 0);
+  }
+  // Blocks of about 4 tiles of rows by 256 columns: a panel stays in cache across the rows of
+  // a block, and there are enough blocks to balance two to a few threads.
+  const size_t tile_m = static_cast<size_t>(job.kern.mr) * 4;
+  const size_t tile_p = static_cast<size_t>(std::max(1, 256 / job.kern.nr));
+  pthreadpool_parallelize_3d_tile_2d(pool, &compute_block, &job, static_cast<size_t>(g.batch),
+                                     static_cast<size_t>(g.m), static_cast<size_t>(job.pp.panels),
+                                     tile_m, tile_p, 0);
+}
+
+}  // namespace parallax::rt::kernels::nn

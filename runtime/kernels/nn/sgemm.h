@@ -1,0 +1,60 @@
+// A packed, register-blocked float32 matrix product over the step's thread pool, for operands
+// known only at run time: attention's Q x K^T and P x V (batched MatMul), and the im2col
+// product of the reference Conv. XNNPACK's fully connected operator covers constant weights;
+// this covers the rest.
+//
+//   SgemmArgs g;
+//   g.m = M; g.n = N; g.k = K;
+//   g.a = a; g.lda = K;                  // A row-major
+//   g.b = b; g.b_rs = N; g.b_cs = 1;     // B row-major (or b_rs = 1, b_cs = K: B transposed)
+//   g.c = c; g.ldc = N;
+//   float* packed = ...;                 // sgemm_packed_floats(g) floats (scratch)
+//   sgemm(g, packed, ctx.threadpool());  // c = A x B
+//
+// Method: B is copied into panels of NR columns (k-major, zero-padded at the right edge), then
+// each MR x NR block of C is accumulated in registers over the whole of k. When A is short
+// (one block of rows, as in a decoder's attention over a few tokens) and B row-major, B is
+// read in place instead, since packing it would cost as much as the product; only its ragged
+// last panel is packed. The inner tile is
+// compiled for AVX-512, AVX2+FMA and the x86-64 baseline and picked once from the CPU's
+// features; other targets get the portable tile.
+//
+// Determinism: every element of C is one thread's dot product over k in ascending order with
+// the same tile, so results do not depend on the number of threads. They can differ from
+// nn::gemm in the last bits (fused multiply-add, different order).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+struct pthreadpool;
+
+namespace parallax::rt::kernels::nn {
+
+struct SgemmArgs {
+  int64_t m = 0, n = 0, k = 0;
+  const float* a = nullptr;  // A(i, p) = a[i * lda + p]
+  int64_t lda = 0;
+  const float* b = nullptr;  // B(p, j) = b[p * b_rs + j * b_cs]
+  int64_t b_rs = 0, b_cs = 1;
+  float* c = nullptr;  // C(i, j) = c[i * ldc + j]
+  int64_t ldc = 0;
+  // Batched products: product t reads A at a + a_off[t], B matrix b_index[t] (at
+  // b + b_index[t] * b_stride) and writes C at c + c_off[t]. With batch == 1 the arrays may be
+  // null (offset 0, B matrix 0).
+  int64_t batch = 1;
+  const int64_t* a_off = nullptr;
+  const int64_t* c_off = nullptr;
+  const int64_t* b_index = nullptr;
+  int64_t b_count = 1;  // distinct B matrices (each packed once)
+  int64_t b_stride = 0;
+};
+
+// Floats of packing space that sgemm needs for `g` (its B matrices in panels).
+size_t sgemm_packed_floats(const SgemmArgs& g);
+
+// C = A x B for every product of `g`; `packed` has sgemm_packed_floats(g) floats (64-byte
+// aligned is fastest); `pool` may be null (single-threaded).
+void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool);
+
+}  // namespace parallax::rt::kernels::nn

@@ -1,0 +1,430 @@
+// Unit tests of the fast paths of the reference kernel families: nn/sgemm.h and
+// nn/vector_math.h directly, and the kernels with fast paths (float MatMul and Conv on sgemm,
+// LayerNormalization, Transpose, strided-axis Softmax, gather-only Resize, trailing-axis
+// Reduce*): randomized shapes (fixed seeds) against double-precision oracles, and bit-identical
+// results for 1, 2 and 3 threads where the kernel uses the pool.
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../runtime/kernels/nn/sgemm.h"
+#include "../../runtime/kernels/nn/vector_math.h"
+#include "kernel_harness.h"
+
+using namespace parallax::test;
+namespace rt = parallax::rt;
+namespace nn = parallax::rt::kernels::nn;
+
+namespace {
+
+std::mt19937& rng() {
+  static std::mt19937 g(20261129);
+  return g;
+}
+int64_t pick(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
+}
+
+std::vector<float> random_values(int64_t n) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = u(rng());
+  return v;
+}
+
+struct Pool {
+  explicit Pool(int threads) : p(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
+  ~Pool() {
+    if (p) pthreadpool_destroy(p);
+  }
+  pthreadpool_t p;
+};
+
+// Runs one step of `op` with `threads` executor threads (the step gets the pool); nullptr in
+// `ins` is an omitted optional input.
+OpResult run_threads(const std::string& op, int opset, const std::vector<const OwnedTensor*>& ins,
+                     std::vector<rt::Attribute> attrs, int threads) {
+  OpResult r;
+  rt::Program p;
+  p.graphs.resize(1);
+  rt::GraphProgram& g = p.graphs[0];
+  rt::Step step;
+  step.kernel = rt::find_kernel("", op, opset);
+  step.name = "test_" + op;
+  step.op_type = op;
+  step.opset = opset;
+  step.attributes = std::move(attrs);
+  for (const OwnedTensor* t : ins) {
+    if (t == nullptr) {  // an omitted optional input
+      step.inputs.push_back(-1);
+      continue;
+    }
+    rt::TensorInfo info;
+    info.name = "in" + std::to_string(step.inputs.size());
+    info.dtype = t->dtype;
+    info.shape = t->shape;
+    info.rank_known = true;
+    info.kind = rt::TensorKind::kInput;
+    g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
+    step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
+    p.tensors.push_back(info);
+  }
+  rt::TensorInfo out;
+  out.name = "out";
+  step.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
+  step.output_wanted.push_back(true);
+  g.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
+  p.tensors.push_back(out);
+  g.steps.push_back(step);
+  std::unique_ptr<rt::Executor> ex;
+  rt::ExecutorOptions options;
+  options.threads = threads;
+  options.pin_threads = false;
+  r.status = rt::Executor::create(&p, options, &ex);
+  int bound = 0;
+  for (size_t i = 0; r.status.is_ok() && i < ins.size(); ++i)
+    if (ins[i] != nullptr) r.status = ex->set_input(bound++, ins[i]->view());
+  if (r.status.is_ok()) r.status = ex->run();
+  if (!r.status.is_ok()) return r;
+  const rt::Tensor& t = ex->output(0);
+  OwnedTensor ot;
+  ot.dtype = t.dtype;
+  ot.shape.assign(t.shape.dims, t.shape.dims + t.shape.rank);
+  ot.bytes.resize(t.nbytes() + 1);
+  if (t.nbytes()) std::memcpy(ot.bytes.data(), t.data, t.nbytes());
+  r.outputs.push_back(std::move(ot));
+  return r;
+}
+
+// max |got - want| <= tol * max(1, max |want|).
+void require_near(const std::vector<float>& got, const std::vector<double>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  double scale = 1.0, err = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    scale = std::max(scale, std::fabs(want[i]));
+    err = std::max(err, std::fabs(got[i] - want[i]));
+  }
+  INFO("max error " << err << " at scale " << scale);
+  REQUIRE(err <= tol * scale);
+}
+
+}  // namespace
+
+TEST_CASE("sgemm: random shapes, both B layouts, batches, match a double oracle", "[fastpath]") {
+  Pool pool(3);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int64_t m = pick(1, 70), n = pick(1, 90), k = pick(0, 300), batch = pick(1, 4);
+    const bool trans_b = pick(0, 1) == 1, shared_b = pick(0, 1) == 1;
+    const int64_t b_count = shared_b ? 1 : batch;
+    const std::vector<float> a = random_values(batch * m * k), b = random_values(b_count * k * n);
+    std::vector<int64_t> a_off, c_off, b_index;
+    for (int64_t t = 0; t < batch; ++t) {
+      a_off.push_back(t * m * k);
+      c_off.push_back(t * m * n);
+      b_index.push_back(shared_b ? 0 : t);
+    }
+    nn::SgemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.data();
+    g.lda = k;
+    g.b = b.data();
+    g.b_rs = trans_b ? 1 : n;
+    g.b_cs = trans_b ? k : 1;
+    g.ldc = n;
+    g.batch = batch;
+    g.a_off = a_off.data();
+    g.c_off = c_off.data();
+    g.b_index = b_index.data();
+    g.b_count = b_count;
+    g.b_stride = k * n;
+    std::vector<float> packed(nn::sgemm_packed_floats(g) + 16);
+    std::vector<float> c1(static_cast<size_t>(batch * m * n), 7.0f), c3 = c1;
+    g.c = c1.data();
+    nn::sgemm(g, packed.data(), nullptr);
+    g.c = c3.data();
+    nn::sgemm(g, packed.data(), pool.p);
+    std::vector<double> want(c1.size());
+    for (int64_t t = 0; t < batch; ++t)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double s = 0.0;
+          for (int64_t p = 0; p < k; ++p) {
+            const float bv = b[static_cast<size_t>(b_index[t] * k * n + p * g.b_rs + j * g.b_cs)];
+            s += static_cast<double>(a[static_cast<size_t>(a_off[t] + i * k + p)]) * bv;
+          }
+          want[static_cast<size_t>(c_off[t] + i * n + j)] = s;
+        }
+    INFO("trial " << trial << ": " << batch << " x [" << m << ", " << k << "] x [" << k << ", " << n
+                  << "], transposed B " << trans_b << ", shared B " << shared_b);
+    require_near(c1, want, 1e-5);
+    REQUIRE(std::memcmp(c1.data(), c3.data(), c1.size() * sizeof(float)) == 0);
+  }
+}
+
+TEST_CASE("sgemm: float MatMul with broadcast batches matches the oracle on 1, 2, 3 threads",
+          "[fastpath]") {
+  for (int trial = 0; trial < 12; ++trial) {
+    const int64_t m = pick(1, 40), n = pick(1, 70), k = pick(1, 100), h = pick(1, 3);
+    // A [2, h, m, k] against B [h, k, n] or [1, 1, k, n] (broadcast over both batch dims).
+    const bool b_broadcast = pick(0, 1) == 1;
+    std::vector<int64_t> b_shape =
+        b_broadcast ? std::vector<int64_t>{1, 1, k, n} : std::vector<int64_t>{h, k, n};
+    const int64_t b_mats = b_broadcast ? 1 : h;
+    const OwnedTensor a = make_tensor<float>({2, h, m, k}, random_values(2 * h * m * k));
+    const OwnedTensor b = make_tensor<float>(b_shape, random_values(b_mats * k * n));
+    const std::vector<float> av = a.values<float>(), bv = b.values<float>();
+    std::vector<double> want(static_cast<size_t>(2 * h * m * n));
+    for (int64_t t = 0; t < 2 * h; ++t)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          const int64_t bm = b_broadcast ? 0 : t % h;
+          double s = 0.0;
+          for (int64_t p = 0; p < k; ++p)
+            s += static_cast<double>(av[static_cast<size_t>((t * m + i) * k + p)]) *
+                 bv[static_cast<size_t>((bm * k + p) * n + j)];
+          want[static_cast<size_t>((t * m + i) * n + j)] = s;
+        }
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads("MatMul", 13, {&a, &b}, {}, threads);
+      INFO("trial " << trial << ", " << threads << " threads: " << r.status.message());
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].shape == std::vector<int64_t>{2, h, m, n});
+      const std::vector<float> got = r.outputs[0].values<float>();
+      require_near(got, want, 1e-5);
+      if (threads == 1) first = got;
+      REQUIRE(std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("sgemm: float Conv (1-D and 2-D, groups, strides, pads) matches the oracle",
+          "[fastpath]") {
+  for (int trial = 0; trial < 12; ++trial) {
+    const bool two_d = trial % 2 == 1;
+    const int64_t group = pick(1, 2), cg = pick(1, 4), mg = pick(1, 5);
+    const int64_t c = group * cg, mo = group * mg, kw = pick(1, 3), stride = pick(1, 2),
+                  pad = pick(0, 1), h = two_d ? pick(3, 9) : 1, w = pick(3, 20),
+                  kh = two_d ? pick(1, 3) : 1;
+    const int64_t oh = two_d ? (h + 2 * pad - kh) / stride + 1 : 1;
+    const int64_t ow = (w + 2 * pad - kw) / stride + 1;
+    std::vector<int64_t> xs =
+        two_d ? std::vector<int64_t>{1, c, h, w} : std::vector<int64_t>{1, c, w};
+    std::vector<int64_t> ws =
+        two_d ? std::vector<int64_t>{mo, cg, kh, kw} : std::vector<int64_t>{mo, cg, kw};
+    const OwnedTensor x = make_tensor<float>(xs, random_values(c * h * w));
+    const OwnedTensor wt = make_tensor<float>(ws, random_values(mo * cg * kh * kw));
+    const OwnedTensor bias = make_tensor<float>({mo}, random_values(mo));
+    const std::vector<float> xv = x.values<float>(), wv = wt.values<float>(),
+                             bv = bias.values<float>();
+    std::vector<double> want(static_cast<size_t>(mo * oh * ow));
+    for (int64_t o = 0; o < mo; ++o)
+      for (int64_t y = 0; y < oh; ++y)
+        for (int64_t z = 0; z < ow; ++z) {
+          double s = bv[static_cast<size_t>(o)];
+          const int64_t grp = o / mg;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t ky = 0; ky < kh; ++ky)
+              for (int64_t kx = 0; kx < kw; ++kx) {
+                const int64_t iy = two_d ? y * stride - pad + ky : 0;
+                const int64_t ix = z * stride - pad + kx;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                s += static_cast<double>(
+                         xv[static_cast<size_t>(((grp * cg + ci) * h + iy) * w + ix)]) *
+                     wv[static_cast<size_t>(((o * cg + ci) * kh + ky) * kw + kx)];
+              }
+          want[static_cast<size_t>((o * oh + y) * ow + z)] = s;
+        }
+    std::vector<int64_t> pads =
+        two_d ? std::vector<int64_t>{pad, pad, pad, pad} : std::vector<int64_t>{pad, pad};
+    std::vector<int64_t> strides =
+        two_d ? std::vector<int64_t>{stride, stride} : std::vector<int64_t>{stride};
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads(
+          "Conv", 11, {&x, &wt, &bias},
+          {attr_ints("pads", pads), attr_ints("strides", strides), attr_int("group", group)},
+          threads);
+      INFO("trial " << trial << ", " << threads << " threads: " << r.status.message());
+      REQUIRE(r.status.is_ok());
+      const std::vector<float> got = r.outputs[0].values<float>();
+      require_near(got, want, 1e-5);
+      if (threads == 1) first = got;
+      REQUIRE(std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("vector_math: erf_f32 and gelu_erf_f32 against libm", "[fastpath]") {
+  std::vector<float> x;
+  for (float v = -6.0f; v <= 6.0f; v += 0.000731f) x.push_back(v);
+  x.push_back(0.0f);
+  x.push_back(-0.0f);
+  x.push_back(1e-30f);
+  x.push_back(INFINITY);
+  x.push_back(-INFINITY);
+  Pool pool(2);
+  std::vector<float> e(x.size()), e2(x.size());
+  nn::erf_f32(x.data(), e.data(), x.size(), nullptr);
+  nn::erf_f32(x.data(), e2.data(), x.size(), pool.p);
+  REQUIRE(std::memcmp(e.data(), e2.data(), e.size() * sizeof(float)) == 0);
+  double worst = 0.0;
+  for (size_t i = 0; i < x.size(); ++i)
+    worst = std::max(worst, std::fabs(e[i] - std::erf(double(x[i]))));
+  CHECK(worst <= 1e-6);
+  std::vector<float> g = x;
+  nn::gelu_erf_f32(g.data(), g.size(), pool.p);
+  for (size_t i = 0; i + 2 < x.size(); ++i) {  // the infinities: gelu(-inf) is NaN in both
+    const double v = x[i], want = 0.5 * v * (1.0 + std::erf(v / std::sqrt(2.0)));
+    INFO("x = " << v);
+    REQUIRE(std::fabs(g[i] - want) <= 1e-6 * std::max(1.0, std::fabs(v)));
+  }
+  CHECK(g[x.size() - 2] == INFINITY);
+  const float nan = std::nanf("");
+  float y = nan;
+  nn::erf_f32(&y, &y, 1, nullptr);
+  CHECK(std::isnan(y));
+}
+
+TEST_CASE("LayerNormalization float32 fast path matches a double oracle on 1, 2, 3 threads",
+          "[fastpath]") {
+  for (int trial = 0; trial < 10; ++trial) {
+    const int64_t rows = pick(1, 40), inner = pick(1, 300);
+    const bool with_bias = trial % 3 != 0;
+    const float offset = trial % 2 ? 1000.0f : 0.0f;  // a large mean must not cancel the variance
+    std::vector<float> xv = random_values(rows * inner);
+    for (float& v : xv) v += offset;
+    const OwnedTensor x = make_tensor<float>({rows, inner}, xv);
+    const OwnedTensor scale = make_tensor<float>({inner}, random_values(inner));
+    const OwnedTensor bias = make_tensor<float>({inner}, random_values(inner));
+    const std::vector<float> sv = scale.values<float>(), bv = bias.values<float>();
+    std::vector<double> want(xv.size());
+    for (int64_t o = 0; o < rows; ++o) {
+      double mean = 0.0, var = 0.0;
+      for (int64_t i = 0; i < inner; ++i) mean += xv[static_cast<size_t>(o * inner + i)];
+      mean /= static_cast<double>(inner);
+      for (int64_t i = 0; i < inner; ++i) {
+        const double d = xv[static_cast<size_t>(o * inner + i)] - mean;
+        var += d * d;
+      }
+      const double inv = 1.0 / std::sqrt(var / static_cast<double>(inner) + 1e-5);
+      for (int64_t i = 0; i < inner; ++i) {
+        const size_t k = static_cast<size_t>(o * inner + i);
+        want[k] = (xv[k] - mean) * inv * sv[static_cast<size_t>(i)] +
+                  (with_bias ? bv[static_cast<size_t>(i)] : 0.0);
+      }
+    }
+    std::vector<const OwnedTensor*> ins = {&x, &scale};
+    if (with_bias) ins.push_back(&bias);
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads("LayerNormalization", 17, ins, {}, threads);
+      INFO("trial " << trial << " [" << rows << ", " << inner << "], " << threads << " threads");
+      REQUIRE(r.status.is_ok());
+      const std::vector<float> got = r.outputs[0].values<float>();
+      // Values of 1000 +- 1 carry float rounding of 6e-5 into the normalised result.
+      require_near(got, want, offset > 0.0f ? 2e-3 : 1e-5);
+      if (threads == 1) first = got;
+      REQUIRE(std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("Transpose splits large tensors over threads with the same result", "[fastpath]") {
+  const int perms[4][4] = {{0, 2, 1, 3}, {0, 2, 3, 1}, {3, 1, 0, 2}, {1, 0, 3, 2}};
+  for (int trial = 0; trial < 4; ++trial) {
+    const std::vector<int64_t> s = {pick(1, 3), pick(20, 50), pick(20, 40), pick(16, 70)};
+    const OwnedTensor x = make_tensor<float>(s, random_values(s[0] * s[1] * s[2] * s[3]));
+    const std::vector<float> xv = x.values<float>();
+    const int* p = perms[trial];
+    const std::vector<int64_t> perm(p, p + 4);
+    const int64_t stride[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
+    std::vector<float> want;
+    for (int64_t a = 0; a < s[p[0]]; ++a)
+      for (int64_t b = 0; b < s[p[1]]; ++b)
+        for (int64_t c = 0; c < s[p[2]]; ++c)
+          for (int64_t d = 0; d < s[p[3]]; ++d)
+            want.push_back(xv[static_cast<size_t>(a * stride[p[0]] + b * stride[p[1]] +
+                                                  c * stride[p[2]] + d * stride[p[3]])]);
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads("Transpose", 13, {&x}, {attr_ints("perm", perm)}, threads);
+      INFO("trial " << trial << ", " << threads << " threads");
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].values<float>() == want);
+    }
+  }
+}
+
+TEST_CASE("Softmax along a strided axis matches a double oracle", "[fastpath]") {
+  for (int trial = 0; trial < 6; ++trial) {
+    const std::vector<int64_t> s = {pick(1, 2), pick(1, 17), pick(1, 5), pick(1, 600)};
+    const int axis = static_cast<int>(pick(0, 2));  // never the last: inner > 1 when s[3] > 1
+    std::vector<float> xv = random_values(s[0] * s[1] * s[2] * s[3]);
+    for (float& v : xv) v *= 20.0f;
+    const OwnedTensor x = make_tensor<float>(s, xv);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; ++d) outer *= s[static_cast<size_t>(d)];
+    for (int d = axis + 1; d < 4; ++d) inner *= s[static_cast<size_t>(d)];
+    const int64_t n = s[static_cast<size_t>(axis)];
+    std::vector<double> want(xv.size());
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        double mx = -INFINITY, sum = 0.0;
+        for (int64_t k = 0; k < n; ++k)
+          mx = std::max<double>(mx, xv[static_cast<size_t>((o * n + k) * inner + i)]);
+        for (int64_t k = 0; k < n; ++k)
+          sum += std::exp(xv[static_cast<size_t>((o * n + k) * inner + i)] - mx);
+        for (int64_t k = 0; k < n; ++k) {
+          const size_t at = static_cast<size_t>((o * n + k) * inner + i);
+          want[at] = std::exp(xv[at] - mx) / sum;
+        }
+      }
+    const OpResult r = run_threads("Softmax", 13, {&x}, {attr_int("axis", axis)}, 1);
+    INFO("trial " << trial << ", axis " << axis);
+    REQUIRE(r.status.is_ok());
+    require_near(r.outputs[0].values<float>(), want, 1e-6);
+  }
+}
+
+TEST_CASE("Resize nearest upsampling takes the gather path exactly", "[fastpath]") {
+  const OwnedTensor x = make_tensor<float>({1, 3, 5, 7}, random_values(105));
+  const OwnedTensor scales = make_tensor<float>({4}, {1.0f, 1.0f, 2.0f, 3.0f});
+  const OpResult r =
+      run_threads("Resize", 13, {&x, nullptr, &scales}, {attr_string("mode", "nearest")}, 1);
+  REQUIRE(r.status.is_ok());
+  REQUIRE(r.outputs[0].shape == std::vector<int64_t>{1, 3, 10, 21});
+  const std::vector<float> xv = x.values<float>(), got = r.outputs[0].values<float>();
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t h = 0; h < 10; ++h)
+      for (int64_t w = 0; w < 21; ++w)
+        REQUIRE(got[static_cast<size_t>((c * 10 + h) * 21 + w)] ==
+                xv[static_cast<size_t>((c * 5 + h / 2) * 7 + w / 3)]);
+}
+
+TEST_CASE("ReduceL2 and ReduceMean over trailing axes match a double oracle", "[fastpath]") {
+  const OwnedTensor x = make_tensor<float>({3, 4, 33}, random_values(3 * 4 * 33));
+  const std::vector<float> xv = x.values<float>();
+  const OpResult l2 = run_threads("ReduceL2", 13, {&x}, {attr_ints("axes", {-1})}, 1);
+  const OpResult mean = run_threads("ReduceMean", 13, {&x}, {attr_ints("axes", {1, 2})}, 1);
+  REQUIRE(l2.status.is_ok());
+  REQUIRE(mean.status.is_ok());
+  REQUIRE(l2.outputs[0].shape == std::vector<int64_t>{3, 4, 1});
+  REQUIRE(mean.outputs[0].shape == std::vector<int64_t>{3, 1, 1});
+  std::vector<double> want_l2(12, 0.0), want_mean(3, 0.0);
+  for (size_t i = 0; i < xv.size(); ++i) {
+    want_l2[i / 33] += static_cast<double>(xv[i]) * xv[i];
+    want_mean[i / 132] += xv[i] / 132.0;
+  }
+  for (double& v : want_l2) v = std::sqrt(v);
+  require_near(l2.outputs[0].values<float>(), want_l2, 1e-6);
+  require_near(mean.outputs[0].values<float>(), want_mean, 1e-6);
+}
