@@ -1,5 +1,9 @@
 // run(): dataflow over the branch table. Hot path (per step and per branch): atomics only; no
-// allocation, no lock, and a system call only to wake a worker that went to sleep.
+// allocation, no lock, and a system call only to wake a worker that went to sleep (or, on a
+// cluster with several workers, to send a pool's spinning threads to sleep; see run_branch).
+#include <pthreadpool.h>
+
+#include <algorithm>
 #include <string>
 
 #include "executor_state.h"
@@ -41,19 +45,57 @@ void fail(Executor::State& st, Status s) {
   wake_everyone(st);
 }
 
+void nothing(void*, size_t) {}
+
+// pthreadpool's threads spin for a long while after each job unless the job carried
+// PTHREADPOOL_FLAG_YIELD_WORKERS; an empty job with that flag sends them to sleep at once.
+void park_pools(Executor::State& st, int cluster) {
+  for (size_t p = 0; p < st.pools.size(); ++p) {
+    if (st.pool_cluster[p] != cluster || st.pool_hot[p].load(std::memory_order_relaxed) == 0)
+      continue;
+    if (st.pool_hot[p].exchange(0, std::memory_order_relaxed) == 0) continue;
+    pthreadpool_parallelize_1d(st.pools[p], &nothing, nullptr,
+                               pthreadpool_get_threads_count(st.pools[p]),
+                               PTHREADPOOL_FLAG_YIELD_WORKERS);
+  }
+}
+
+// On a cluster served by several workers, its cores are shared by single-threaded branches
+// (one per worker) and multi-threaded ones (the worker plus the pool's threads). Neither side
+// may spin on a core the other needs: while a pooled branch runs, idle workers sleep rather
+// than spin (ReadyQueue::intra_op), and a single-threaded branch first sends recently used
+// pools' threads to sleep.
 void run_branch(Executor::State& st, int worker, int32_t b) {
   const BranchProgram& br = st.branches[b];
+  ReadyQueue& cq = *st.queues[st.branch_cluster[b]];
+  const int32_t pool = st.branch_pool[b];
+  if (cq.shared) {
+    if (pool < 0) {
+      park_pools(st, st.branch_cluster[b]);
+    } else {
+      cq.intra_op.fetch_add(1, std::memory_order_relaxed);
+      st.pool_hot[pool].store(1, std::memory_order_relaxed);
+    }
+  }
   WorkerTrace* trace = st.tracing ? &st.traces[worker] : nullptr;
+  Status s;
   for (int32_t k : br.steps) {
-    if (st.failed.load(std::memory_order_relaxed)) return;
+    if (st.failed.load(std::memory_order_relaxed)) break;
     if (st.options.step_hook) st.options.step_hook(st.options.step_hook_arg, k);
     const int64_t begin = trace ? steady_now_ns() : 0;
-    Status s = st.run_step(0, static_cast<size_t>(k));
+    s = st.run_step(0, static_cast<size_t>(k));
     if (trace)
       trace->events[trace->count++] = {k, b, begin - st.run_start_ns,
                                        steady_now_ns() - st.run_start_ns};
-    if (!s.is_ok()) return fail(st, std::move(s));
+    if (!s.is_ok()) break;
   }
+  if (cq.shared && pool >= 0) {
+    // A parker may have cleared the flag while this branch still used the pool.
+    st.pool_hot[pool].store(1, std::memory_order_relaxed);
+    cq.intra_op.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (!s.is_ok()) return fail(st, std::move(s));
+  if (st.failed.load(std::memory_order_relaxed)) return;
   for (int32_t t : br.succs) {
     // acq_rel: the last finisher of t's predecessors has seen all their writes, and publishes
     // them with the push.
@@ -77,7 +119,7 @@ void worker_job(void* arg, int worker) {
       b = try_pop(q);
       if (b < 0) {
         if (finished(st)) return;
-        q.signal.wait(seen, spin);
+        q.signal.wait(seen, spin, q.shared ? &q.intra_op : nullptr);
         continue;
       }
     }
@@ -87,15 +129,74 @@ void worker_job(void* arg, int worker) {
 
 }  // namespace
 
+int concurrent_branches(const std::vector<BranchProgram>& branches,
+                        const std::vector<int32_t>& branch_cluster, int cluster, int cap) {
+  // By Dilworth's theorem the width of a partial order is its size minus a maximum matching
+  // between "a" and "b" over all pairs where a precedes b. The order's closure is a bitset per
+  // branch (n^2 bits), so very large tables are just assumed to be wide.
+  const size_t n = branches.size();
+  std::vector<int32_t> mine;
+  for (size_t b = 0; b < n; ++b)
+    if (branch_cluster[b] == cluster) mine.push_back(static_cast<int32_t>(b));
+  const int m = static_cast<int>(mine.size());
+  if (m <= 1 || cap <= 1) return std::min(m, cap);
+  if (n > 4096) return cap;
+  // Topological order (Kahn), then descendants in reverse order.
+  std::vector<int32_t> indegree(n), order;
+  for (const BranchProgram& br : branches)
+    for (int32_t t : br.succs) ++indegree[t];
+  for (size_t b = 0; b < n; ++b)
+    if (indegree[b] == 0) order.push_back(static_cast<int32_t>(b));
+  for (size_t i = 0; i < order.size(); ++i)
+    for (int32_t t : branches[order[i]].succs)
+      if (--indegree[t] == 0) order.push_back(t);
+  const size_t words = (n + 63) / 64;
+  std::vector<uint64_t> after(n * words, 0);  // after[a] = branches that must wait for a
+  for (size_t i = order.size(); i-- > 0;) {
+    const int32_t a = order[i];
+    for (int32_t t : branches[a].succs) {
+      after[a * words + t / 64] |= uint64_t{1} << (t % 64);
+      for (size_t w = 0; w < words; ++w) after[a * words + w] |= after[t * words + w];
+    }
+  }
+  auto precedes = [&](int32_t a, int32_t b) {
+    return (after[a * words + b / 64] >> (b % 64) & 1) != 0;
+  };
+  // Kuhn's augmenting paths; match_of[j] = the i matched to mine[j] as a successor.
+  std::vector<int> match_of(static_cast<size_t>(m), -1);
+  std::vector<uint8_t> seen;
+  auto augment = [&](auto& self, int i) -> bool {
+    for (int j = 0; j < m; ++j) {
+      if (seen[j] || !precedes(mine[i], mine[j])) continue;
+      seen[j] = 1;
+      if (match_of[j] < 0 || self(self, match_of[j])) {
+        match_of[j] = i;
+        return true;
+      }
+    }
+    return false;
+  };
+  int matched = 0;
+  for (int i = 0; i < m; ++i) {
+    seen.assign(static_cast<size_t>(m), 0);
+    if (augment(augment, i)) ++matched;
+  }
+  return std::min(m - matched, cap);
+}
+
 void init_dataflow(Executor::State& st) {
   const size_t n = st.branches.size();
   st.pending.reset(new std::atomic<int32_t>[n]);
   std::vector<uint32_t> per_cluster(st.topology.clusters.size(), 0);
   for (int32_t c : st.branch_cluster) ++per_cluster[c];
+  std::vector<int> workers_in(st.topology.clusters.size(), 0);
+  for (int w = 0; w < st.workers->size(); ++w) ++workers_in[st.workers->spec(w).cluster];
   st.queues.clear();
-  for (uint32_t cap : per_cluster) {
+  for (size_t c = 0; c < per_cluster.size(); ++c) {
+    const uint32_t cap = per_cluster[c];
     auto q = std::make_unique<ReadyQueue>();
     q->capacity = cap;
+    q->shared = workers_in[c] > 1;
     q->slots.reset(new std::atomic<int32_t>[cap > 0 ? cap : 1]);
     st.queues.push_back(std::move(q));
   }

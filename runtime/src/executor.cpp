@@ -2,7 +2,9 @@
 // public API. The run loop is in dataflow.cpp, a step's context in kernel_context.cpp.
 #include "parallax/runtime/executor.h"
 
+#include <pthread.h>
 #include <pthreadpool.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <string>
@@ -14,10 +16,9 @@
 namespace parallax::rt {
 namespace {
 
-// Chooses the clusters and the workers: specs (worker 0 = the caller) and st.topology (the
-// clusters that got at least one worker, fastest first; WorkerSpec::cluster indexes it).
-Status choose_workers(const ExecutorOptions& o, Executor::State& st,
-                      std::vector<WorkerSpec>* specs) {
+// Chooses the clusters and the thread budget: st.topology (the clusters that got at least one
+// thread, fastest first) and st.cluster_cpus (per cluster, a CPU per thread).
+Status choose_threads(const ExecutorOptions& o, Executor::State& st) {
   Topology detected;
   PARALLAX_RETURN_IF_ERROR(detect_topology(o.topology, &detected));
   std::vector<std::vector<int>> cpus_of;  // per used cluster: a CPU per worker
@@ -59,39 +60,87 @@ Status choose_workers(const ExecutorOptions& o, Executor::State& st,
     }
   }
   if (used.clusters.empty()) return Status::invalid("no threads to run on");
-  for (size_t c = 0; c < cpus_of.size(); ++c) {
-    for (int cpu : cpus_of[c]) {
-      specs->push_back({o.pin_threads ? cpu : -1, static_cast<int>(c)});
-    }
-  }
-  (*specs)[0].cpu = -1;  // the caller's thread is never moved; it stands in for that core
   st.topology = std::move(used);
+  st.cluster_cpus = std::move(cpus_of);
   return Status::ok();
 }
 
-// Maps branches to clusters and gives each step its intra-op pool and thread count. The i-th
-// CPU processor of the program runs on the i-th used cluster (the last when there are fewer);
-// a GPU processor on the first until a GPU backend exists.
-Status assign_processors(Executor::State& st) {
-  const Program& p = *st.program;
+// Maps branches to clusters: the i-th CPU processor of the program runs on the i-th used cluster
+// (the last when there are fewer); a GPU processor on the first until a GPU backend exists.
+void map_branches(Executor::State& st) {
   const int clusters = static_cast<int>(st.topology.clusters.size());
-  std::vector<int> workers_in(static_cast<size_t>(clusters), 0);
-  for (int w = 0; w < st.workers->size(); ++w) ++workers_in[st.workers->spec(w).cluster];
   std::vector<int32_t> cluster_of_processor;
   int cpu_index = 0;
-  for (const ProcessorInfo& proc : p.processors) {
+  for (const ProcessorInfo& proc : st.program->processors) {
     cluster_of_processor.push_back(proc.gpu ? 0 : std::min(cpu_index++, clusters - 1));
   }
   if (cluster_of_processor.empty()) cluster_of_processor.push_back(0);
+  st.branch_cluster.clear();
+  for (const BranchProgram& br : st.branches) {
+    st.branch_cluster.push_back(cluster_of_processor[static_cast<size_t>(br.processor)]);
+  }
+}
 
-  std::vector<std::pair<std::pair<int, int>, ::pthreadpool*>> made;  // (cluster, threads)
-  auto pool_for = [&](int cluster, int threads) -> ::pthreadpool* {
+// Starts the branch workers (worker 0 = the caller, on cluster 0). A cluster gets as many as
+// its branches can run at once, at most one per core of its budget: a cluster whose branches
+// form a chain gets one, and its other cores belong to its intra-op pool alone, so no idle
+// worker competes with the pool's threads.
+Status start_workers(const ExecutorOptions& o, Executor::State& st) {
+  std::vector<WorkerSpec> specs;
+  for (size_t c = 0; c < st.cluster_cpus.size(); ++c) {
+    const std::vector<int>& cpus = st.cluster_cpus[c];
+    int n = concurrent_branches(st.branches, st.branch_cluster, static_cast<int>(c),
+                                static_cast<int>(cpus.size()));
+    if (c == 0) n = std::max(n, 1);
+    for (int k = 0; k < n; ++k)
+      specs.push_back({o.pin_threads ? cpus[k] : -1, static_cast<int>(c)});
+  }
+  specs[0].cpu = -1;  // the caller's thread is never moved; it stands in for that core
+  return WorkerPool::create(specs, o.spin, &st.workers);
+}
+
+// Creates a pool of `threads` threads whose threads may run only on `cpus` (when pinning):
+// threads inherit their creator's affinity, so the caller's mask is narrowed while
+// pthreadpool_create starts them, then restored.
+::pthreadpool* create_pool(int threads, const std::vector<int>& cpus, bool pin) {
+#if defined(__linux__)
+  cpu_set_t saved;
+  bool narrowed = false;
+  if (pin && pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int cpu : cpus)
+      if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
+    narrowed = CPU_COUNT(&set) > 0 && pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+  }
+  ::pthreadpool* pool = pthreadpool_create(static_cast<size_t>(threads));
+  if (narrowed) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+  return pool;
+#else
+  (void)cpus;
+  (void)pin;
+  return pthreadpool_create(static_cast<size_t>(threads));
+#endif
+}
+
+// Gives each step its intra-op pool and thread count: a branch gets its cluster's budget, or
+// its own thread count when smaller; one pool per (cluster, threads) pair, its threads confined
+// to the cluster's CPUs.
+Status assign_processors(Executor::State& st) {
+  const Program& p = *st.program;
+  std::vector<std::pair<std::pair<int, int>, int32_t>> made;  // (cluster, threads) -> pool
+  auto pool_for = [&](int cluster, int threads) -> int32_t {
     for (const auto& [key, pool] : made)
       if (key == std::make_pair(cluster, threads)) return pool;
-    ::pthreadpool* pool = pthreadpool_create(static_cast<size_t>(threads));
-    if (pool != nullptr) st.pools.push_back(pool);
-    made.push_back({{cluster, threads}, pool});
-    return pool;
+    ::pthreadpool* pool = create_pool(threads, st.cluster_cpus[cluster], st.options.pin_threads);
+    int32_t index = -1;
+    if (pool != nullptr) {
+      index = static_cast<int32_t>(st.pools.size());
+      st.pools.push_back(pool);
+      st.pool_cluster.push_back(cluster);
+    }
+    made.push_back({{cluster, threads}, index});
+    return index;
   };
   // A control-flow body runs on its step's worker, so it shares the step's pool.
   auto give = [&](auto& self, int graph, size_t k, ::pthreadpool* pool, int threads) -> void {
@@ -104,14 +153,19 @@ Status assign_processors(Executor::State& st) {
         self(self, a.graph, j, pool, threads);
     }
   };
-  st.branch_cluster.clear();
-  for (const BranchProgram& br : st.branches) {
-    const int c = cluster_of_processor[static_cast<size_t>(br.processor)];
-    st.branch_cluster.push_back(c);
-    const int threads = br.threads == 0 ? workers_in[c] : std::min(br.threads, workers_in[c]);
-    ::pthreadpool* pool = threads > 1 ? pool_for(c, threads) : nullptr;
+  st.branch_pool.clear();
+  for (size_t b = 0; b < st.branches.size(); ++b) {
+    const BranchProgram& br = st.branches[b];
+    const int c = st.branch_cluster[b];
+    const int budget = static_cast<int>(st.cluster_cpus[c].size());
+    const int threads = br.threads == 0 ? budget : std::min(br.threads, budget);
+    const int32_t index = threads > 1 ? pool_for(c, threads) : -1;
+    st.branch_pool.push_back(index);
+    ::pthreadpool* pool = index >= 0 ? st.pools[index] : nullptr;
     for (int32_t k : br.steps) give(give, 0, static_cast<size_t>(k), pool, threads);
   }
+  st.pool_hot.reset(new std::atomic<uint8_t>[st.pools.size() + 1]);
+  for (size_t i = 0; i < st.pools.size(); ++i) st.pool_hot[i].store(0, std::memory_order_relaxed);
   return Status::ok();
 }
 
@@ -120,14 +174,26 @@ Status bind_storage(Executor::State& st) {
   st.slots.resize(p.tensors.size());
   // The one arena allocation; nothing else holds a planned tensor. XNNPACK kernels may read up to
   // 16 bytes past the end of an input (XNN_EXTRA_BYTES), so the arena carries that much slack.
-  if (p.arena_bytes > 0) st.arena.resize(p.arena_bytes + kReadSlackBytes);
+  static_assert(kArenaSlackBytes >= kReadSlackBytes, "a caller's arena needs the read slack");
+  uint8_t* arena = static_cast<uint8_t*>(st.options.arena);
+  if (arena != nullptr && p.arena_bytes > 0) {
+    if (reinterpret_cast<uintptr_t>(arena) % 64 != 0 ||
+        st.options.arena_size < p.arena_bytes + kArenaSlackBytes) {
+      return Status::invalid("the caller's arena must be 64-byte aligned and hold " +
+                             std::to_string(p.arena_bytes + kArenaSlackBytes) + " bytes; got " +
+                             std::to_string(st.options.arena_size));
+    }
+  } else if (p.arena_bytes > 0) {
+    st.arena.resize(p.arena_bytes + kReadSlackBytes);
+    arena = st.arena.data();
+  }
   for (size_t id = 0; id < p.tensors.size(); ++id) {
     const TensorInfo& info = p.tensors[id];
     Slot& slot = st.slots[id];
     // An empty tensor's 0-byte place may lie at the arena's end (or the arena may be empty):
     // it takes the never-null stub of a grow-on-demand slot instead.
     if (info.arena_offset != TensorInfo::kNotInArena && info.max_bytes > 0) {
-      slot.arena = st.arena.data() + info.arena_offset;
+      slot.arena = arena + info.arena_offset;
     }
     if (info.kind != TensorKind::kConstant) continue;
     // Constants point into the program's weights for the executor's whole life.
@@ -137,10 +203,10 @@ Status bind_storage(Executor::State& st) {
                                  std::to_string(info.shape.size()) + ", more than " +
                                  std::to_string(kMaxRank));
     }
-    if (info.weight_offset + slot.view.nbytes() > p.weights.size()) {
+    if (info.weight_offset + slot.view.nbytes() > p.weight_bytes()) {
       return Status::internal("constant '" + info.name + "' lies outside the weights blob");
     }
-    slot.view.data = const_cast<uint8_t*>(p.weights.data() + info.weight_offset);
+    slot.view.data = const_cast<uint8_t*>(p.weight_data() + info.weight_offset);
     slot.written = true;
   }
   return Status::ok();
@@ -155,9 +221,9 @@ Status Executor::create(const Program* program, const ExecutorOptions& options,
   st->program = program;
   st->options = options;
   PARALLAX_RETURN_IF_ERROR(check_program(*program, &st->branches));
-  std::vector<WorkerSpec> specs;
-  PARALLAX_RETURN_IF_ERROR(choose_workers(options, *st, &specs));
-  PARALLAX_RETURN_IF_ERROR(WorkerPool::create(specs, options.spin, &st->workers));
+  PARALLAX_RETURN_IF_ERROR(choose_threads(options, *st));
+  map_branches(*st);
+  PARALLAX_RETURN_IF_ERROR(start_workers(options, *st));
   size_t total_steps = 0;
   for (const GraphProgram& g : program->graphs) {
     st->step_base.push_back(total_steps);
@@ -194,17 +260,24 @@ const TensorInfo& Executor::input_info(int i) const {
 const TensorInfo& Executor::output_info(int i) const {
   return state_->program->tensors[state_->program->main().outputs[i]];
 }
-int Executor::thread_count() const { return state_->workers->size(); }
+int Executor::thread_count() const {
+  size_t n = 0;
+  for (const std::vector<int>& cpus : state_->cluster_cpus) n += cpus.size();
+  return static_cast<int>(n);
+}
 const Topology& Executor::topology() const { return state_->topology; }
 
 std::string Executor::describe_threads() const {
   const WorkerPool& w = *state_->workers;
-  std::string s = std::to_string(w.size()) + (w.size() == 1 ? " thread:" : " threads:");
+  const int total = thread_count();
+  std::string s = std::to_string(total) + (total == 1 ? " thread:" : " threads:");
   for (size_t c = 0; c < state_->topology.clusters.size(); ++c) {
     s += " cluster " + std::to_string(c) + " [";
     bool first = true;
+    int workers = 0;
     for (int i = 0; i < w.size(); ++i) {
       if (w.spec(i).cluster != static_cast<int>(c)) continue;
+      ++workers;
       s += first ? "" : " ";
       first = false;
       if (i == 0) {
@@ -214,6 +287,8 @@ std::string Executor::describe_threads() const {
         if (w.spec(i).cpu >= 0 && !w.pinned(i)) s += "!";
       }
     }
+    const int pool_only = static_cast<int>(state_->cluster_cpus[c].size()) - workers;
+    if (pool_only > 0) s += (first ? "+" : " +") + std::to_string(pool_only) + " intra-op";
     s += "]";
   }
   return s;

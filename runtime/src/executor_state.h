@@ -49,9 +49,15 @@ struct StepData {
 struct ReadyQueue {
   std::unique_ptr<std::atomic<int32_t>[]> slots;  // -1 = not yet published in this run
   uint32_t capacity = 0;
+  // More than one worker serves this cluster, so branch workers and the intra-op threads of its
+  // pools can want the same cores (see run_branch).
+  bool shared = false;
   alignas(64) std::atomic<uint32_t> head{0};
   alignas(64) std::atomic<uint32_t> tail{0};
   WaitSignal signal;  // bumped on every push, and when the run ends
+  // Branches of this cluster running on a multi-threaded pool now: while non-zero, idle workers
+  // of the cluster sleep instead of spinning on the cores that the pool's threads use.
+  alignas(64) std::atomic<int32_t> intra_op{0};
 };
 
 struct TraceEvent {
@@ -86,10 +92,18 @@ struct Executor::State {
   std::atomic<bool> failed{false};
   Status error;  // written once, by the worker that set `failed`
 
+  // Threads: per used cluster the CPUs of its thread budget (one per thread; intra-op pools have
+  // that many threads); branch workers only as many as its branches can run at once (workers.h).
+  std::vector<std::vector<int>> cluster_cpus;
   std::unique_ptr<WorkerPool> workers;
   std::vector<::pthreadpool*> pools;  // owned; StepData::pool points at these
+  std::vector<int32_t> pool_cluster;  // per pool
+  std::vector<int32_t> branch_pool;   // per branch: its steps' pool (index in pools) or -1
+  // Per pool: used since its threads were last told to sleep (they spin after each job).
+  std::unique_ptr<std::atomic<uint8_t>[]> pool_hot;
   bool tracing = false;
-  std::vector<WorkerTrace> traces;  // per worker
+  std::vector<int32_t> constant_readers;  // per tensor (discard_constants.cpp); often empty
+  std::vector<WorkerTrace> traces;        // per worker
   int64_t run_start_ns = 0;
 
   ~State();
@@ -106,6 +120,17 @@ Status check_program(const Program& p, std::vector<BranchProgram>* branches);
 // kernel_context.cpp: calls every prepare hook (after constants are bound).
 Status prepare_steps(Executor::State& st);
 
+// discard_constants.cpp (ExecutorOptions::discard_packed_constants): before prepare, counts the
+// readers of every constant; on each KernelContext::input_packed, one reader fewer, and at none
+// the constant's whole pages in Program::weights are given back.
+void count_constant_readers(Executor::State& st);
+void release_constant_reader(Executor::State& st, int32_t tensor);
+
+// dataflow.cpp: the most branches of `cluster` that can be ready at the same time (the width of
+// the branch DAG's order restricted to that cluster), capped at `cap`; needs a checked (acyclic)
+// branch table.
+int concurrent_branches(const std::vector<BranchProgram>& branches,
+                        const std::vector<int32_t>& branch_cluster, int cluster, int cap);
 // dataflow.cpp: sizes the per-run structures (once, at create) and runs the main graph.
 void init_dataflow(Executor::State& st);
 Status run_main(Executor::State& st);

@@ -42,6 +42,9 @@ class Context final : public KernelContext {
     return data_->scratch.data();
   }
   void*& state() override { return data_->state; }
+  void input_packed(int i) override {
+    if (preparing_ && i >= 0 && i < input_count()) release_constant_reader(*st_, step_->inputs[i]);
+  }
   ::pthreadpool* threadpool() const override { return data_->pool; }
   int threads() const override { return data_->threads; }
   const Step& step() const override { return *step_; }
@@ -180,6 +183,7 @@ Status Executor::State::run_graph(int graph) {
 
 Status prepare_steps(Executor::State& st) {
   const Program& p = *st.program;
+  count_constant_readers(st);
   for (size_t gi = 0; gi < p.graphs.size(); ++gi) {
     const GraphProgram& g = p.graphs[gi];
     for (size_t k = 0; k < g.steps.size(); ++k) {

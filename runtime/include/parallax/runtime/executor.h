@@ -42,6 +42,10 @@
 
 namespace parallax::rt {
 
+// Bytes past Program::arena_bytes that an arena needs: kernels (XNNPACK) may read a little
+// past the end of a tensor.
+constexpr size_t kArenaSlackBytes = 16;
+
 struct ExecutorOptions {
   // Threads in all, the calling thread included; 0 = every core the affinity policy selects.
   // Workers fill the selected clusters fastest first, one per core; beyond the core count they
@@ -58,6 +62,16 @@ struct ExecutorOptions {
   // Non-empty: after every successful run, write that run's per-step timeline there as Chrome
   // trace JSON (one row per worker/core; opens in Perfetto / chrome://tracing).
   std::string trace_path;
+  // Optional caller-provided arena instead of the executor's one allocation: 64-byte aligned,
+  // at least Program::arena_bytes + kArenaSlackBytes bytes (arena_size), owned by the caller
+  // and outliving the executor; not shared with a running executor.
+  void* arena = nullptr;
+  size_t arena_size = 0;
+  // Memory: a constant whose every reader copied it in prepare (KernelContext::input_packed)
+  // has its bytes in Program::weights given back to the system (madvise; they read as zeros
+  // afterwards). Only for a Program that owns its weights (no weights_view) and that no other
+  // executor, present or future, uses: parallax-run's one executor.
+  bool discard_packed_constants = false;
   // Testing only: called on the worker before each main-graph step, e.g. to sleep a random time
   // and so force unusual interleavings. Must be thread-safe.
   void (*step_hook)(void* arg, int step) = nullptr;

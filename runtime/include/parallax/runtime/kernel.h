@@ -90,6 +90,11 @@ class KernelContext {
   // --- prepared state and intra-op threads (see the header comment) -----------------------
   // The step's own slot; starts null, persists across runs, released with KernelDef::release.
   virtual void*& state() = 0;
+  // Prepare only: this step made its own copy of constant input `i` (XNNPACK's packed weights)
+  // and will never read the original bytes again, in prepare or run. An executor created with
+  // ExecutorOptions::discard_packed_constants gives those bytes back to the system once every
+  // reader of the constant said so. At most once per input; ignored outside prepare.
+  virtual void input_packed(int /*i*/) {}
   // The cluster's pthreadpool for intra-op parallelism; nullptr = single-threaded.
   virtual ::pthreadpool* threadpool() const = 0;
   // Threads the step may use (the pool's size, 1 without a pool).

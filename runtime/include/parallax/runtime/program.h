@@ -129,11 +129,17 @@ struct Program {
   std::vector<TensorInfo> tensors;
   std::vector<GraphProgram> graphs;       // graphs[0] = main
   AlignedBytes weights;                   // constant bytes; each constant starts 64-byte aligned
+  // Non-owning alternative to `weights` (generated code: embedded or mmapped bytes, 64-byte
+  // aligned, outliving the executors); when set, `weights` is ignored. Read via weight_data().
+  const uint8_t* weights_view = nullptr;
+  uint64_t weights_view_bytes = 0;
   std::vector<BranchProgram> branches;    // of graphs[0]; empty = one branch of every step
   std::vector<ProcessorInfo> processors;  // empty = one CPU cluster
   uint64_t arena_bytes = 0;               // 0 = no arena (every tensor grows on demand)
 
   const GraphProgram& main() const { return graphs[0]; }
+  const uint8_t* weight_data() const { return weights_view ? weights_view : weights.data(); }
+  uint64_t weight_bytes() const { return weights_view ? weights_view_bytes : weights.size(); }
 };
 
 }  // namespace parallax::rt
