@@ -1,7 +1,6 @@
 #include "codegen/program_builder.h"
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -21,18 +20,35 @@ rt::TensorInfo tensor_info(const ir::Value& v) {
   return t;
 }
 
+size_t align_weight(size_t offset) {
+  return (offset + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
+}
+
+// Appends the constant's bytes to p->weights, which has room for them (see reserve_weights).
 rt::Status place_constant(const ir::Value& v, rt::Program* p, rt::TensorInfo* t) {
   const int64_t n = ir::static_numel(v);
   if (n < 0 || static_cast<size_t>(n) * rt::dtype_size(v.dtype) != v.data.size()) {
     return rt::Status::internal("constant '" + v.name + "' has " + std::to_string(v.data.size()) +
                                 " bytes, which does not match its dtype and shape");
   }
-  const size_t offset = (p->weights.size() + kWeightAlign - 1) / kWeightAlign * kWeightAlign;
-  p->weights.resize(offset + v.data.size());
-  if (!v.data.empty()) std::memcpy(p->weights.data() + offset, v.data.data(), v.data.size());
+  const size_t offset = align_weight(p->weights.size());
+  p->weights.resize(offset);  // the padding: at most kWeightAlign - 1 zero bytes
+  p->weights.insert(p->weights.end(), v.data.begin(), v.data.end());
   t->kind = rt::TensorKind::kConstant;
   t->weight_offset = offset;
   return rt::Status::ok();
+}
+
+// Reserves the whole blob up front: growing it by doubling would hold the old and the new
+// buffer at once, and reserve (unlike resize) leaves the pages untouched until the bytes are
+// copied in, so a constant freed right after its copy (the consuming build) keeps the peak at
+// one copy of the weights.
+void reserve_weights(const ir::Graph& g, rt::Program* p) {
+  size_t total = 0;
+  for (const ir::Value& v : g.values) {
+    if (v.is_constant) total = align_weight(total) + v.data.size();
+  }
+  p->weights.reserve(total);
 }
 
 std::string label(const ir::Node& n) {
@@ -79,18 +95,17 @@ rt::Status copy_plan(const ir::Graph& g, const ir::Plan& plan, rt::Program* p) {
   return rt::Status::ok();
 }
 
-}  // namespace
-
-rt::Status build_program(const ir::Graph& g, rt::Program* out) {
-  return build_program(g, ir::Plan{}, out);
-}
-
-rt::Status build_program(const ir::Graph& g, const ir::Plan& plan, rt::Program* out) {
+// `consumed`: null, or &g when the caller gave the graph up (its constants' bytes are freed as
+// they are copied).
+rt::Status build(const ir::Graph& g, const ir::Plan& plan, ir::Graph* consumed, rt::Program* out) {
   rt::Program p;
   p.tensors.reserve(g.values.size());
-  for (const ir::Value& v : g.values) {
+  reserve_weights(g, &p);
+  for (size_t id = 0; id < g.values.size(); ++id) {
+    const ir::Value& v = g.values[id];
     rt::TensorInfo t = tensor_info(v);
     if (v.is_constant) PARALLAX_RETURN_IF_ERROR(place_constant(v, &p, &t));
+    if (consumed != nullptr) std::vector<uint8_t>().swap(consumed->values[id].data);
     p.tensors.push_back(std::move(t));
   }
   for (const ir::Region& r : g.regions) {
@@ -138,6 +153,20 @@ rt::Status build_program(const ir::Graph& g, const ir::Plan& plan, rt::Program* 
   PARALLAX_RETURN_IF_ERROR(copy_plan(g, plan, &p));
   *out = std::move(p);
   return rt::Status::ok();
+}
+
+}  // namespace
+
+rt::Status build_program(const ir::Graph& g, rt::Program* out) {
+  return build(g, ir::Plan{}, nullptr, out);
+}
+
+rt::Status build_program(const ir::Graph& g, const ir::Plan& plan, rt::Program* out) {
+  return build(g, plan, nullptr, out);
+}
+
+rt::Status build_program(ir::Graph&& g, const ir::Plan& plan, rt::Program* out) {
+  return build(g, plan, &g, out);
 }
 
 }  // namespace parallax::codegen

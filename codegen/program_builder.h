@@ -34,4 +34,9 @@ rt::Status build_program(const ir::Graph& graph, const ir::Plan& plan, rt::Progr
 // The same without a plan: one branch, no arena.
 rt::Status build_program(const ir::Graph& graph, rt::Program* out);
 
+// The same, taking the constants' bytes out of `graph` (each is freed as soon as it is copied
+// into Program::weights), so that the weights are held once, not twice; afterwards `graph` has
+// no constant data and is fit only to be destroyed. parallax-run builds its Program this way.
+rt::Status build_program(ir::Graph&& graph, const ir::Plan& plan, rt::Program* out);
+
 }  // namespace parallax::codegen

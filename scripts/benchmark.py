@@ -228,8 +228,9 @@ def machine(args, ort_version):
             m = re.search(r"^CMAKE_BUILD_TYPE:\w+=(\w*)", f.read(), re.M)
             build_type = (m.group(1) if m else "") or "default"
     baseline = capture(["node", "--input-type=module", "-e",
-                        "await import('onnxruntime-node'); "
-                        "console.log(process.resourceUsage().maxRSS)"], cwd=BENCH)
+                        "await import('onnxruntime-node'); const fs = await import('node:fs'); "
+                        "console.log(fs.readFileSync('/proc/self/status', 'utf8')"
+                        ".match(/^VmHWM:\\s+(\\d+)/m)[1])"], cwd=BENCH)
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu_model": lscpu.get("Model name", platform.processor() or "unknown CPU"),

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -153,8 +154,11 @@ rt::Status timed_runs(rt::Executor& ex, int count, std::vector<double>* ms) {
   return rt::Status::ok();
 }
 
-// Peak resident set size of this process so far, in KiB (Linux reports ru_maxrss in KiB).
+// Peak resident set size of this process so far, in KiB: VmHWM (see resident_memory), else
+// getrusage's figure.
 long peak_rss_kib() {
+  const long peak = resident_memory().peak_kib;
+  if (peak >= 0) return peak;
   rusage usage{};
   return getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : -1;
 }
@@ -215,28 +219,48 @@ int serve(const Flags& f, rt::Executor& ex) {
   return kExitOk;
 }
 
-int run_tool(const Flags& f) {
+// Model file -> Program. Each stage gives up what the next one does not need, so that the
+// model's weights are resident about once at any time (docs/design.md, "Memory"): the ONNX
+// proto's tensor bytes move into the IR, the IR's into Program::weights, and the IR and the
+// plan are gone when this returns.
+rt::Status load_program(const Flags& f, rt::Program* program) {
   import::ImportOptions options;
-  rt::Status s = parse_input_shapes(f.input_shapes, &options);
-  if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  PARALLAX_RETURN_IF_ERROR(parse_input_shapes(f.input_shapes, &options));
   ir::Graph graph;
-  s = load_ir(f.model, options, &graph);
-  if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  PARALLAX_RETURN_IF_ERROR(load_ir(f.model, options, &graph));
+  trace_memory("imported");
   ir::Plan plan;
   passes::CompileOptions compile;
   compile.threads = f.threads;
   passes::PassContext ctx{graph, plan, compile};
-  s = passes::run_pipeline(ctx, passes::PipelineOptions{});
-  if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  PARALLAX_RETURN_IF_ERROR(passes::run_pipeline(ctx, passes::PipelineOptions{}));
+  trace_memory("compiled");
+  return codegen::build_program(std::move(graph), plan, program);
+}
+
+int run_tool(const Flags& f) {
+  // Loading hands each tensor's bytes from one owner to the next and frees the old copy at
+  // once. glibc returns a freed block to the system at once only when it was mmapped, and its
+  // adaptive threshold soon serves blocks of up to 32 MiB from the heap, where a freed block
+  // stays resident. So while loading, every block of 256 KiB or more is mmapped.
+  mallopt(M_MMAP_THRESHOLD, 256 << 10);
   rt::Program program;
-  s = codegen::build_program(graph, plan, &program);
+  rt::Status s = load_program(f, &program);
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  malloc_trim(0);  // what the small blocks of the IR and the proto left free in the heap
+  // For the runs, the limits glibc's adaptive thresholds settle at: run-time temporaries come
+  // from the heap and are reused, not mapped and faulted in on every run.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  trace_memory("program built");
   rt::ExecutorOptions exec;
   exec.threads = f.threads;
   exec.trace_path = f.trace;
+  exec.discard_packed_constants = true;  // this process's only executor of `program`
   std::unique_ptr<rt::Executor> ex;
   s = rt::Executor::create(&program, exec, &ex);
   if (!s.is_ok()) return report(kTool, s, kExitUnsupported);
+  trace_memory("executor created");
 
   std::vector<import::HostTensor> inputs;
   s = load_inputs(f, *ex, &inputs);
@@ -249,6 +273,7 @@ int run_tool(const Flags& f) {
   }
   s = ex->run();
   if (!s.is_ok()) return run_failure(s);
+  trace_memory("first run");
   const std::vector<import::HostTensor> outputs = copy_outputs(*ex);
   if (!f.outputs.empty()) {
     s = write_outputs(outputs, f.outputs);

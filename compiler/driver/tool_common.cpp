@@ -1,6 +1,8 @@
 #include "compiler/driver/tool_common.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 
 #include "compiler/ir/verifier.h"
 
@@ -24,6 +26,24 @@ rt::Status load_ir(const std::string& path, const import::ImportOptions& options
   rt::Status v = ir::verify(*out);
   if (!v.is_ok()) return rt::Status::internal("the imported IR is malformed: " + v.message());
   return rt::Status::ok();
+}
+
+ResidentMemory resident_memory() {
+  ResidentMemory m;
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) m.now_kib = std::atol(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) m.peak_kib = std::atol(line.c_str() + 6);
+  }
+  return m;
+}
+
+void trace_memory(const char* stage) {
+  static const bool enabled = std::getenv("PARALLAX_TRACE_MEMORY") != nullptr;
+  if (!enabled) return;
+  const ResidentMemory m = resident_memory();
+  std::fprintf(stderr, "memory %s: rss=%ld peak=%ld MiB\n", stage, m.now_kib / 1024,
+               m.peak_kib / 1024);
 }
 
 int report(const char* tool, const rt::Status& s, int exit_code) {

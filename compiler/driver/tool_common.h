@@ -27,6 +27,19 @@ rt::Status parse_input_shapes(const std::vector<std::string>& flags, import::Imp
 // import_model + ir::verify. A verifier failure is reported as an internal error.
 rt::Status load_ir(const std::string& path, const import::ImportOptions& options, ir::Graph* out);
 
+// This process's resident memory now and its high-water mark, in KiB (VmRSS and VmHWM of
+// /proc/self/status; -1 where unknown). The peak is this process image's own: getrusage's
+// ru_maxrss also keeps the size of the process image before exec (e.g. a Python parent's).
+struct ResidentMemory {
+  long now_kib = -1;
+  long peak_kib = -1;
+};
+ResidentMemory resident_memory();
+
+// With PARALLAX_TRACE_MEMORY set in the environment, prints "memory <stage>: rss=R peak=P MiB"
+// to stderr; shows which stage of loading sets the peak. Otherwise does nothing.
+void trace_memory(const char* stage);
+
 // Prints "<tool>: error: <message>" to stderr and returns `exit_code`.
 int report(const char* tool, const rt::Status& s, int exit_code);
 

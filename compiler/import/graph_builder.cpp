@@ -28,16 +28,16 @@ struct Scope {
 class Builder {
  public:
   explicit Builder(ir::Graph* g) : g_(g) {}
-  rt::Status build_region(const onnx::GraphProto& gp, ir::RegionId region, Scope* scope);
+  rt::Status build_region(onnx::GraphProto& gp, ir::RegionId region, Scope* scope);
 
  private:
   ir::ValueId new_value(const std::string& name, const TypeTable& types, ir::RegionId region);
-  rt::Status constant_from_tensor(const onnx::TensorProto& t, const std::string& name,
+  rt::Status constant_from_tensor(onnx::TensorProto& t, const std::string& name,
                                   ir::RegionId region, ir::ValueId* out);
-  rt::Status fold_constant_node(const onnx::NodeProto& n, ir::RegionId region, Scope* scope,
+  rt::Status fold_constant_node(onnx::NodeProto& n, ir::RegionId region, Scope* scope,
                                 bool* folded);
-  rt::Status convert_attr(const onnx::AttributeProto& a, const onnx::NodeProto& n,
-                          ir::NodeId node, Scope* scope, std::vector<rt::Attribute>* attrs);
+  rt::Status convert_attr(onnx::AttributeProto& a, const onnx::NodeProto& n, ir::NodeId node,
+                          Scope* scope, std::vector<rt::Attribute>* attrs);
   int opset_of(const std::string& domain) const {
     auto it = g_->opsets.find(domain == "ai.onnx" ? "" : domain);
     return it == g_->opsets.end() ? 0 : it->second;
@@ -70,10 +70,22 @@ ir::ValueId Builder::new_value(const std::string& name, const TypeTable& types, 
   return id;
 }
 
-rt::Status Builder::constant_from_tensor(const onnx::TensorProto& t, const std::string& name,
+// Frees the tensor's bytes (swap, since clear keeps the capacity); keeps its name and type.
+void release_tensor_data(onnx::TensorProto* t) {
+  std::string().swap(*t->mutable_raw_data());
+  google::protobuf::RepeatedField<float>().Swap(t->mutable_float_data());
+  google::protobuf::RepeatedField<double>().Swap(t->mutable_double_data());
+  google::protobuf::RepeatedField<int32_t>().Swap(t->mutable_int32_data());
+  google::protobuf::RepeatedField<int64_t>().Swap(t->mutable_int64_data());
+  google::protobuf::RepeatedField<uint64_t>().Swap(t->mutable_uint64_data());
+}
+
+rt::Status Builder::constant_from_tensor(onnx::TensorProto& t, const std::string& name,
                                          ir::RegionId region, ir::ValueId* out) {
   HostTensor host;
   PARALLAX_RETURN_IF_ERROR(tensor_from_proto(t, "", &host));
+  // The IR takes over the bytes, so the weights are held once, not twice, at the end of import.
+  release_tensor_data(&t);
   *out = g_->add_constant(name, host.dtype, host.dims,
                           std::vector<uint8_t>(host.bytes.begin(), host.bytes.end()), region);
   return rt::Status::ok();
@@ -86,19 +98,20 @@ std::vector<uint8_t> bytes_of(const std::vector<T>& v) {
   return b;
 }
 
-rt::Status Builder::fold_constant_node(const onnx::NodeProto& n, ir::RegionId region,
-                                       Scope* scope, bool* folded) {
+rt::Status Builder::fold_constant_node(onnx::NodeProto& n, ir::RegionId region, Scope* scope,
+                                       bool* folded) {
   *folded = false;
   if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") ||
       n.output_size() != 1 || n.attribute_size() != 1) {
     return rt::Status::ok();
   }
-  const onnx::AttributeProto& a = n.attribute(0);
+  onnx::AttributeProto& a = *n.mutable_attribute(0);
   const std::string& name = n.output(0);
   ir::ValueId id = -1;
   if (a.name() == "value" && a.has_t()) {
     if (a.t().data_type() == onnx::TensorProto::STRING) return rt::Status::ok();
-    PARALLAX_RETURN_IF_ERROR(constant_from_tensor(a.t(), name, region, &id).with_context(node_label(n)));
+    PARALLAX_RETURN_IF_ERROR(
+        constant_from_tensor(*a.mutable_t(), name, region, &id).with_context(node_label(n)));
   } else if (a.name() == "value_float") {
     id = g_->add_constant(name, rt::DType::kFloat32, {}, bytes_of(std::vector<float>{a.f()}), region);
   } else if (a.name() == "value_int") {
@@ -117,7 +130,7 @@ rt::Status Builder::fold_constant_node(const onnx::NodeProto& n, ir::RegionId re
   return rt::Status::ok();
 }
 
-rt::Status Builder::convert_attr(const onnx::AttributeProto& a, const onnx::NodeProto& n,
+rt::Status Builder::convert_attr(onnx::AttributeProto& a, const onnx::NodeProto& n,
                                  ir::NodeId node, Scope* scope, std::vector<rt::Attribute>* attrs) {
   using K = rt::Attribute::Kind;
   rt::Attribute r;
@@ -142,8 +155,9 @@ rt::Status Builder::convert_attr(const onnx::AttributeProto& a, const onnx::Node
     case onnx::AttributeProto::TENSOR: {
       r.kind = K::kTensor;
       ir::ValueId id = -1;
-      PARALLAX_RETURN_IF_ERROR(constant_from_tensor(a.t(), n.name() + "." + a.name(), region, &id)
-                                   .with_context(node_label(n) + ": attribute '" + a.name() + "'"));
+      PARALLAX_RETURN_IF_ERROR(
+          constant_from_tensor(*a.mutable_t(), n.name() + "." + a.name(), region, &id)
+              .with_context(node_label(n) + ": attribute '" + a.name() + "'"));
       r.tensor = id;
       break;
     }
@@ -152,7 +166,7 @@ rt::Status Builder::convert_attr(const onnx::AttributeProto& a, const onnx::Node
       const ir::RegionId sub = g_->add_region(n.name() + "." + a.name(), region, node);
       Scope inner;
       inner.parent = scope;
-      PARALLAX_RETURN_IF_ERROR(build_region(a.g(), sub, &inner));
+      PARALLAX_RETURN_IF_ERROR(build_region(*a.mutable_g(), sub, &inner));
       r.graph = sub;
       break;
     }
@@ -167,7 +181,7 @@ rt::Status Builder::convert_attr(const onnx::AttributeProto& a, const onnx::Node
   return rt::Status::ok();
 }
 
-rt::Status Builder::build_region(const onnx::GraphProto& gp, ir::RegionId region, Scope* scope) {
+rt::Status Builder::build_region(onnx::GraphProto& gp, ir::RegionId region, Scope* scope) {
   g_->regions[region].name = gp.name();
   TypeTable types;
   for (const auto& v : gp.input()) types[v.name()] = &v.type();
@@ -176,7 +190,7 @@ rt::Status Builder::build_region(const onnx::GraphProto& gp, ir::RegionId region
   for (const auto& t : gp.sparse_initializer()) {
     return rt::Status::unsupported("sparse initializer '" + t.values().name() + "' is not supported");
   }
-  for (const auto& t : gp.initializer()) {
+  for (auto& t : *gp.mutable_initializer()) {
     ir::ValueId id = -1;
     PARALLAX_RETURN_IF_ERROR(constant_from_tensor(t, t.name(), region, &id)
                                  .with_context("initializer '" + t.name() + "'"));
@@ -188,7 +202,7 @@ rt::Status Builder::build_region(const onnx::GraphProto& gp, ir::RegionId region
     scope->names[v.name()] = id;
     g_->regions[region].inputs.push_back(id);
   }
-  for (const auto& n : gp.node()) {
+  for (auto& n : *gp.mutable_node()) {
     bool folded = false;
     PARALLAX_RETURN_IF_ERROR(fold_constant_node(n, region, scope, &folded));
     if (folded) continue;
@@ -211,7 +225,9 @@ rt::Status Builder::build_region(const onnx::GraphProto& gp, ir::RegionId region
     const ir::NodeId id = g_->add_node(region, n.name(), n.op_type(), domain, opset_of(domain),
                                        std::move(ins), outs);
     std::vector<rt::Attribute> attrs;
-    for (const auto& a : n.attribute()) PARALLAX_RETURN_IF_ERROR(convert_attr(a, n, id, scope, &attrs));
+    for (auto& a : *n.mutable_attribute()) {
+      PARALLAX_RETURN_IF_ERROR(convert_attr(a, n, id, scope, &attrs));
+    }
     g_->nodes[id].attrs = std::move(attrs);
     for (size_t k = 0; k < outs.size(); ++k) {
       if (outs[k] >= 0) scope->names[n.output(static_cast<int>(k))] = outs[k];
@@ -230,7 +246,8 @@ rt::Status Builder::build_region(const onnx::GraphProto& gp, ir::RegionId region
 
 }  // namespace
 
-rt::Status build_ir(const onnx::ModelProto& model, ir::Graph* out) {
+rt::Status build_ir(onnx::ModelProto* model_in, ir::Graph* out) {
+  onnx::ModelProto& model = *model_in;
   ir::Graph g;
   g.name = model.graph().name();
   for (const auto& op : model.opset_import()) {
@@ -239,7 +256,7 @@ rt::Status build_ir(const onnx::ModelProto& model, ir::Graph* out) {
   g.add_region(model.graph().name(), -1, -1);
   Builder b(&g);
   Scope scope;
-  PARALLAX_RETURN_IF_ERROR(b.build_region(model.graph(), 0, &scope));
+  PARALLAX_RETURN_IF_ERROR(b.build_region(*model.mutable_graph(), 0, &scope));
   *out = std::move(g);
   return rt::Status::ok();
 }

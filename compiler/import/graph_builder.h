@@ -6,7 +6,7 @@
 // a name a subgraph does not define resolves to the enclosing region's value of that name.
 //
 //   ir::Graph g;
-//   rt::Status s = build_ir(model, &g);
+//   rt::Status s = build_ir(&model, &g);
 #pragma once
 
 #include <onnx/onnx_pb.h>
@@ -18,6 +18,8 @@ namespace parallax::import {
 
 namespace rt = ::parallax::rt;
 
-rt::Status build_ir(const onnx::ModelProto& model, ir::Graph* out);
+// Takes the tensor bytes out of `model` as it copies them into the IR (so the weights are held
+// once, not twice): afterwards `model` keeps its structure but not its tensor data.
+rt::Status build_ir(onnx::ModelProto* model, ir::Graph* out);
 
 }  // namespace parallax::import

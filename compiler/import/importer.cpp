@@ -92,7 +92,7 @@ rt::Status import_model_proto(onnx::ModelProto model, const std::string& model_d
     if (!changed) break;
   }
   ir::Graph g;
-  PARALLAX_RETURN_IF_ERROR(build_ir(model, &g));
+  PARALLAX_RETURN_IF_ERROR(build_ir(&model, &g));
   if (options.require_kernels) {
     std::string list;
     find_unsupported(g, &list);

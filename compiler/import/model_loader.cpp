@@ -7,6 +7,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <onnx/checker.h>
 #include <onnx/defs/parser.h>
 
@@ -30,20 +34,29 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }  // namespace
 
 rt::Status parse_model_file(const std::string& path, onnx::ModelProto* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return rt::Status::invalid("cannot open model file '" + path + "'");
-  std::stringstream buf;
-  buf << f.rdbuf();
-  const std::string bytes = buf.str();
   if (ends_with(path, ".onnxtxt")) {
-    onnx::OnnxParser parser(bytes.c_str());
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return rt::Status::invalid("cannot open model file '" + path + "'");
+    std::stringstream buf;
+    buf << f.rdbuf();
+    const std::string text = buf.str();
+    onnx::OnnxParser parser(text.c_str());
     auto st = parser.Parse(*out);
     if (!st.IsOK()) {
       return rt::Status::invalid("'" + path + "' is not valid ONNX text: " + one_line(st.ErrorMessage()));
     }
     return rt::Status::ok();
   }
-  if (bytes.empty() || !out->ParseFromString(bytes)) {
+  // Parsed straight from the file through protobuf's small read buffer: reading the file into a
+  // string first would hold the model's bytes twice (three times with a stringstream) at the
+  // peak, and the weights dominate a model file.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return rt::Status::invalid("cannot open model file '" + path + "'");
+  struct stat st {};
+  const bool empty = ::fstat(fd, &st) == 0 && st.st_size == 0;
+  const bool parsed = !empty && out->ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (!parsed) {
     return rt::Status::invalid("'" + path + "' is not a valid ONNX model (protobuf parse failed; "
                                "truncated or not a model file)");
   }

@@ -67,8 +67,12 @@ function writeOutputs(session, results, dir) {
   fs.writeFileSync(path.join(dir, 'outputs.json'), JSON.stringify(specs));
 }
 
+// This process's resident high-water mark (VmHWM, KiB), as parallax-run reports it. Not
+// getrusage's maxRSS: that keeps the peak of the process image before exec, so a runner spawned
+// by a large Python process would report at least the Python process's size.
 function peakRssKib() {
-  return process.resourceUsage().maxRSS; // getrusage ru_maxrss, KiB, as parallax-run reports it
+  const m = fs.readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+)/m);
+  return m ? Number(m[1]) : process.resourceUsage().maxRSS;
 }
 
 async function main() {

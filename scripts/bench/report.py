@@ -104,7 +104,9 @@ def markdown(meta, rows, failures, chart_file):
         f"`executionMode = '{m['ort_mode']}'`, `interOpNumThreads = "
         f"{'N' if m['ort_mode'] == 'parallel' else '1'}`, `graphOptimizationLevel = 'all'`, "
         "default CPU arena and memory patterns.",
-        "- Peak RSS is each process's own `getrusage` high-water mark at the end: model load, "
+        "- Peak RSS is each process's own resident high-water mark at the end (`VmHWM` of "
+        "`/proc/self/status`; not `getrusage`, whose figure keeps the spawning Python process's "
+        "size across exec): model load, "
         "compilation (Parallax compiles at load) or session optimization, and every run. ONNX "
         "Runtime's figure includes the Node.js runtime: a Node process that only loads "
         f"onnxruntime-node peaks at {m['node_baseline_mib']} MiB on this machine.",

@@ -59,6 +59,24 @@ TEST_CASE("program builder: tensors, weights and steps", "[codegen]") {
   CHECK(p.tensors[s.outputs[1]].kind == rt::TensorKind::kIntermediate);
 }
 
+TEST_CASE("program builder: a consumed graph gives its constants' bytes away", "[codegen]") {
+  if (rt::find_kernel("", "MatMul", 17) < 0) {
+    WARN("no MatMul kernel yet");
+    return;
+  }
+  ir::Graph g = matmul_graph();
+  rt::Program copied;
+  REQUIRE(codegen::build_program(g, &copied).is_ok());
+  rt::Program moved;
+  REQUIRE(codegen::build_program(std::move(g), ir::Plan{}, &moved).is_ok());
+  CHECK(moved.weights == copied.weights);  // the same blob, padding and offsets included
+  REQUIRE(moved.tensors.size() == copied.tensors.size());
+  for (size_t i = 0; i < moved.tensors.size(); ++i) {
+    CHECK(moved.tensors[i].weight_offset == copied.tensors[i].weight_offset);
+  }
+  for (const ir::Value& v : g.values) CHECK(v.data.capacity() == 0);  // NOLINT(use-after-move)
+}
+
 TEST_CASE("program builder: the program runs", "[codegen]") {
   if (rt::find_kernel("", "MatMul", 17) < 0) {
     WARN("no MatMul kernel yet");
