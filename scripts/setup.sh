@@ -16,8 +16,12 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   # tests: Catch2, lit + FileCheck, numpy for the ONNX test generators
   catch2 llvm-14-tools python3-numpy
+  # generated code is also checked with clang (tests/codegen)
+  clang
   # model export (torchvision models with random weights)
   python3-torch python3-torchvision
+  # example apps: PNG input
+  libpng-dev
 )
 # Benchmark against ONNX Runtime (scripts/benchmark.sh): onnxruntime-node needs Node.js and npm.
 # A node already on PATH (e.g. from nodesource or nvm) is used as it is.

@@ -1,23 +1,22 @@
-#include "compiler/driver/compare.h"
-
 #include <cmath>
 #include <cstdio>
 #include <vector>
 
-namespace parallax::driver {
+#include "parallax/testdata/tensor_io.h"
+
+namespace parallax::testdata {
 namespace {
 
-namespace rt = ::parallax::rt;
-
 // Every element as a double; false for dtypes that have no numeric reading.
-bool as_doubles(const import::HostTensor& t, std::vector<double>* out) {
+bool as_doubles(const HostTensor& t, std::vector<double>* out) {
   rt::Tensor v;
   if (!t.view(&v).is_ok()) return false;
   out->resize(static_cast<size_t>(t.numel()));
   rt::Status s = PARALLAX_DISPATCH(t.dtype, rt::kAllTypes, [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* p = v.data_as<T>();
-    for (size_t i = 0; i < out->size(); ++i) (*out)[i] = static_cast<double>(static_cast<rt::compute_t<T>>(p[i]));
+    for (size_t i = 0; i < out->size(); ++i)
+      (*out)[i] = static_cast<double>(static_cast<rt::compute_t<T>>(p[i]));
     return rt::Status::ok();
   });
   return s.is_ok();
@@ -31,11 +30,11 @@ std::string dims_string(const std::vector<int64_t>& dims) {
   return s + "]";
 }
 
-Comparison compare(const import::HostTensor& actual, const import::HostTensor& expected,
-                   double rtol, double atol) {
+Comparison compare(const HostTensor& actual, const HostTensor& expected, double rtol, double atol) {
   Comparison c;
   if (actual.dtype != expected.dtype) {
-    c.problem = std::string("dtype ") + rt::dtype_name(actual.dtype) + ", expected " + rt::dtype_name(expected.dtype);
+    c.problem = std::string("dtype ") + rt::dtype_name(actual.dtype) + ", expected " +
+                rt::dtype_name(expected.dtype);
     return c;
   }
   if (actual.dims != expected.dims) {
@@ -60,7 +59,7 @@ Comparison compare(const import::HostTensor& actual, const import::HostTensor& e
   return c;
 }
 
-std::string summarize(const import::HostTensor& t) {
+std::string summarize(const HostTensor& t) {
   std::string s = std::string(rt::dtype_name(t.dtype)) + " " + dims_string(t.dims);
   std::vector<double> v;
   if (t.numel() == 0 || !as_doubles(t, &v)) return s;
@@ -71,8 +70,9 @@ std::string summarize(const import::HostTensor& t) {
     hi = std::fmax(hi, x);
   }
   char buf[128];
-  std::snprintf(buf, sizeof buf, " mean=%.6g min=%.6g max=%.6g", sum / static_cast<double>(v.size()), lo, hi);
+  std::snprintf(buf, sizeof buf, " mean=%.6g min=%.6g max=%.6g",
+                sum / static_cast<double>(v.size()), lo, hi);
   return s + buf;
 }
 
-}  // namespace parallax::driver
+}  // namespace parallax::testdata

@@ -1,11 +1,13 @@
-#include "compiler/import/tensor_io.h"
+#include "parallax/testdata/tensor_io.h"
+
+#include <onnx/onnx_pb.h>
 
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
 
-namespace parallax::import {
+namespace parallax::testdata {
 namespace {
 
 // Copies `n` typed-field values into `out` as elements of type T.
@@ -19,11 +21,14 @@ void copy_field(const Field& field, rt::AlignedBytes* out) {
 // The path of an external data file, or an error when `location` could leave `model_dir`.
 rt::Status external_path(const std::string& tensor, const std::string& location,
                          const std::string& model_dir, std::string* out) {
-  const std::string what = "initializer '" + tensor + "': external data location '" + location + "'";
-  if (model_dir.empty()) return rt::Status::invalid(what + " cannot be resolved without a model folder");
+  const std::string what =
+      "initializer '" + tensor + "': external data location '" + location + "'";
+  if (model_dir.empty())
+    return rt::Status::invalid(what + " cannot be resolved without a model folder");
   if (location.empty()) return rt::Status::invalid(what + " is empty");
   if (location[0] == '/' || location[0] == '\\' || location.find(':') != std::string::npos) {
-    return rt::Status::invalid(what + " is an absolute path; only paths inside the model folder are allowed");
+    return rt::Status::invalid(
+        what + " is an absolute path; only paths inside the model folder are allowed");
   }
   std::stringstream parts(location);
   std::string part;
@@ -36,8 +41,8 @@ rt::Status external_path(const std::string& tensor, const std::string& location,
   return rt::Status::ok();
 }
 
-rt::Status read_external(const onnx::TensorProto& proto, const std::string& model_dir,
-                         size_t want, rt::AlignedBytes* out) {
+rt::Status read_external(const onnx::TensorProto& proto, const std::string& model_dir, size_t want,
+                         rt::AlignedBytes* out) {
   std::string location;
   int64_t offset = 0;
   int64_t length = -1;
@@ -48,7 +53,8 @@ rt::Status read_external(const onnx::TensorProto& proto, const std::string& mode
   }
   std::string path;
   PARALLAX_RETURN_IF_ERROR(external_path(proto.name(), location, model_dir, &path));
-  const std::string what = "initializer '" + proto.name() + "': external data file '" + location + "'";
+  const std::string what =
+      "initializer '" + proto.name() + "': external data file '" + location + "'";
   std::ifstream f(path, std::ios::binary);
   if (!f) return rt::Status::invalid(what + " cannot be opened");
   f.seekg(0, std::ios::end);
@@ -72,19 +78,45 @@ rt::Status read_external(const onnx::TensorProto& proto, const std::string& mode
 rt::Status read_typed_fields(const onnx::TensorProto& p, rt::DType dt, rt::AlignedBytes* out) {
   using rt::DType;
   switch (dt) {
-    case DType::kFloat32: copy_field<float>(p.float_data(), out); break;
-    case DType::kFloat64: copy_field<double>(p.double_data(), out); break;
-    case DType::kInt64: copy_field<int64_t>(p.int64_data(), out); break;
-    case DType::kInt32: copy_field<int32_t>(p.int32_data(), out); break;
-    case DType::kInt16: copy_field<int16_t>(p.int32_data(), out); break;
-    case DType::kInt8: copy_field<int8_t>(p.int32_data(), out); break;
-    case DType::kUInt16: copy_field<uint16_t>(p.int32_data(), out); break;
-    case DType::kUInt8: copy_field<uint8_t>(p.int32_data(), out); break;
-    case DType::kBool: copy_field<uint8_t>(p.int32_data(), out); break;
-    case DType::kFloat16: copy_field<uint16_t>(p.int32_data(), out); break;
-    case DType::kBFloat16: copy_field<uint16_t>(p.int32_data(), out); break;
-    case DType::kUInt32: copy_field<uint32_t>(p.uint64_data(), out); break;
-    case DType::kUInt64: copy_field<uint64_t>(p.uint64_data(), out); break;
+    case DType::kFloat32:
+      copy_field<float>(p.float_data(), out);
+      break;
+    case DType::kFloat64:
+      copy_field<double>(p.double_data(), out);
+      break;
+    case DType::kInt64:
+      copy_field<int64_t>(p.int64_data(), out);
+      break;
+    case DType::kInt32:
+      copy_field<int32_t>(p.int32_data(), out);
+      break;
+    case DType::kInt16:
+      copy_field<int16_t>(p.int32_data(), out);
+      break;
+    case DType::kInt8:
+      copy_field<int8_t>(p.int32_data(), out);
+      break;
+    case DType::kUInt16:
+      copy_field<uint16_t>(p.int32_data(), out);
+      break;
+    case DType::kUInt8:
+      copy_field<uint8_t>(p.int32_data(), out);
+      break;
+    case DType::kBool:
+      copy_field<uint8_t>(p.int32_data(), out);
+      break;
+    case DType::kFloat16:
+      copy_field<uint16_t>(p.int32_data(), out);
+      break;
+    case DType::kBFloat16:
+      copy_field<uint16_t>(p.int32_data(), out);
+      break;
+    case DType::kUInt32:
+      copy_field<uint32_t>(p.uint64_data(), out);
+      break;
+    case DType::kUInt64:
+      copy_field<uint64_t>(p.uint64_data(), out);
+      break;
     default:
       return rt::Status::unsupported(std::string("tensor element type ") + rt::dtype_name(dt) +
                                      " is not supported");
@@ -142,7 +174,8 @@ rt::Status tensor_from_proto(const onnx::TensorProto& proto, const std::string& 
   } else {
     PARALLAX_RETURN_IF_ERROR(read_typed_fields(proto, dt, &t.bytes));
     if (t.bytes.size() != want) {
-      return rt::Status::invalid(what + " holds " + std::to_string(t.bytes.size() / rt::dtype_size(dt)) +
+      return rt::Status::invalid(what + " holds " +
+                                 std::to_string(t.bytes.size() / rt::dtype_size(dt)) +
                                  " values, its shape needs " + std::to_string(numel));
     }
   }
@@ -189,4 +222,4 @@ rt::Status write_tensor_file(const std::string& path, const HostTensor& t) {
   return rt::Status::ok();
 }
 
-}  // namespace parallax::import
+}  // namespace parallax::testdata
