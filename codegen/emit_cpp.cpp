@@ -12,39 +12,50 @@
 namespace parallax::codegen {
 namespace {
 
-// The C++ element type of a dtype in the typed API; "" when there is none.
-std::string ctype_of(rt::DType t) {
-  switch (t) {
-    case rt::DType::kFloat32:
-      return "float";
-    case rt::DType::kFloat64:
-      return "double";
-    case rt::DType::kInt8:
-      return "int8_t";
-    case rt::DType::kInt16:
-      return "int16_t";
-    case rt::DType::kInt32:
-      return "int32_t";
-    case rt::DType::kInt64:
-      return "int64_t";
-    case rt::DType::kUInt8:
-      return "uint8_t";
-    case rt::DType::kUInt16:
-      return "uint16_t";
-    case rt::DType::kUInt32:
-      return "uint32_t";
-    case rt::DType::kUInt64:
-      return "uint64_t";
-    case rt::DType::kBool:
-      return "bool";
-    case rt::DType::kFloat16:
-      return "::parallax::rt::float16";
-    case rt::DType::kBFloat16:
-      return "::parallax::rt::bfloat16";
-    default:
-      return "";
-  }
+// One row per dtype generated code can name: the rt::DType enumerator and the C++ element type
+// of the typed API ("" where there is none: strings cross the API only as tensors).
+struct DTypeSpelling {
+  rt::DType dtype;
+  const char* enumerator;
+  const char* ctype;
+};
+
+constexpr DTypeSpelling kDTypeSpellings[] = {
+    {rt::DType::kFloat32, "kFloat32", "float"},
+    {rt::DType::kUInt8, "kUInt8", "uint8_t"},
+    {rt::DType::kInt8, "kInt8", "int8_t"},
+    {rt::DType::kUInt16, "kUInt16", "uint16_t"},
+    {rt::DType::kInt16, "kInt16", "int16_t"},
+    {rt::DType::kInt32, "kInt32", "int32_t"},
+    {rt::DType::kInt64, "kInt64", "int64_t"},
+    {rt::DType::kString, "kString", ""},
+    {rt::DType::kBool, "kBool", "bool"},
+    {rt::DType::kFloat16, "kFloat16", "::parallax::rt::float16"},
+    {rt::DType::kFloat64, "kFloat64", "double"},
+    {rt::DType::kUInt32, "kUInt32", "uint32_t"},
+    {rt::DType::kUInt64, "kUInt64", "uint64_t"},
+    {rt::DType::kBFloat16, "kBFloat16", "::parallax::rt::bfloat16"},
+};
+
+const DTypeSpelling* spelling_of(rt::DType t) {
+  for (const DTypeSpelling& s : kDTypeSpellings)
+    if (s.dtype == t) return &s;
+  return nullptr;
 }
+
+}  // namespace
+
+const char* dtype_enum(rt::DType t) {
+  const DTypeSpelling* s = spelling_of(t);
+  return s ? s->enumerator : "kUndefined";
+}
+
+const char* dtype_ctype(rt::DType t) {
+  const DTypeSpelling* s = spelling_of(t);
+  return s ? s->ctype : "";
+}
+
+namespace {
 
 rt::Status describe_io(const rt::Program& p, const std::vector<int32_t>& ids, const char* what,
                        std::set<std::string>* taken, std::vector<ModelIo>* out) {
@@ -52,7 +63,7 @@ rt::Status describe_io(const rt::Program& p, const std::vector<int32_t>& ids, co
     const rt::TensorInfo& t = p.tensors[id];
     ModelIo io;
     io.tensor = id;
-    io.ctype = ctype_of(t.dtype);
+    io.ctype = dtype_ctype(t.dtype);
     if (io.ctype.empty()) {
       return rt::Status::unsupported(std::string(what) + " '" + t.name + "' has dtype " +
                                      rt::dtype_name(t.dtype) +

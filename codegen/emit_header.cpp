@@ -9,39 +9,6 @@
 namespace parallax::codegen {
 namespace {
 
-const char* dtype_cpp_enum(rt::DType t) {
-  switch (t) {
-    case rt::DType::kFloat32:
-      return "kFloat32";
-    case rt::DType::kUInt8:
-      return "kUInt8";
-    case rt::DType::kInt8:
-      return "kInt8";
-    case rt::DType::kUInt16:
-      return "kUInt16";
-    case rt::DType::kInt16:
-      return "kInt16";
-    case rt::DType::kInt32:
-      return "kInt32";
-    case rt::DType::kInt64:
-      return "kInt64";
-    case rt::DType::kBool:
-      return "kBool";
-    case rt::DType::kFloat16:
-      return "kFloat16";
-    case rt::DType::kFloat64:
-      return "kFloat64";
-    case rt::DType::kUInt32:
-      return "kUInt32";
-    case rt::DType::kUInt64:
-      return "kUInt64";
-    case rt::DType::kBFloat16:
-      return "kBFloat16";
-    default:
-      return "kUndefined";
-  }
-}
-
 // The constexpr facts of the inputs (or outputs): names, dtypes, ranks, numels, one shape each.
 std::string io_constants(const rt::Program& p, const std::vector<ModelIo>& ios, const char* what) {
   const std::string n = std::to_string(ios.size());
@@ -51,7 +18,7 @@ std::string io_constants(const rt::Program& p, const std::vector<ModelIo>& ios, 
     const rt::TensorInfo& t = p.tensors[ios[i].tensor];
     const std::string sep = i ? ", " : "";
     names += sep + cpp_string(t.name);
-    dtypes += sep + "::parallax::rt::DType::" + dtype_cpp_enum(t.dtype);
+    dtypes += sep + "::parallax::rt::DType::" + dtype_enum(t.dtype);
     ranks += sep + std::to_string(t.rank_known ? static_cast<int64_t>(t.shape.size()) : -1);
     numels += sep + std::to_string(ios[i].numel);
     std::string dims;

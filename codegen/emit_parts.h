@@ -34,6 +34,11 @@ std::string emit_weights_array(const ModelFacts& f, const std::string& padded_by
 std::string emit_runner(const ModelFacts& f);
 std::string emit_runner_cmake(const ModelFacts& f);
 
+// The rt::DType enumerator's name ("kFloat32"; "kUndefined" for a dtype without one).
+const char* dtype_enum(rt::DType t);
+// The C++ element type of a dtype in the typed API ("float"); "" when there is none.
+const char* dtype_ctype(rt::DType t);
+
 // "[1, 3, 224, 224]", "[?, 10]", "[unknown rank]".
 std::string shape_text(const rt::TensorInfo& t);
 

@@ -20,41 +20,6 @@ const char* kind_name(rt::TensorKind k) {
   }
 }
 
-const char* dtype_enum(rt::DType t) {
-  switch (t) {
-    case rt::DType::kFloat32:
-      return "kFloat32";
-    case rt::DType::kUInt8:
-      return "kUInt8";
-    case rt::DType::kInt8:
-      return "kInt8";
-    case rt::DType::kUInt16:
-      return "kUInt16";
-    case rt::DType::kInt16:
-      return "kInt16";
-    case rt::DType::kInt32:
-      return "kInt32";
-    case rt::DType::kInt64:
-      return "kInt64";
-    case rt::DType::kString:
-      return "kString";
-    case rt::DType::kBool:
-      return "kBool";
-    case rt::DType::kFloat16:
-      return "kFloat16";
-    case rt::DType::kFloat64:
-      return "kFloat64";
-    case rt::DType::kUInt32:
-      return "kUInt32";
-    case rt::DType::kUInt64:
-      return "kUInt64";
-    case rt::DType::kBFloat16:
-      return "kBFloat16";
-    default:
-      return "kUndefined";
-  }
-}
-
 // A pool of list elements shared by the tables: each list is one line with a comment saying
 // whose it is, and is referred to by its offset.
 class Pool {

@@ -46,13 +46,8 @@ if [[ ! -f "$parallax_dir/ParallaxConfig.cmake" ]]; then
   exit 2
 fi
 
-py=/usr/bin/python3
-export_status=0
-start=$SECONDS
-$py scripts/export_models.py --out "$out" --models "$models" || export_status=$?
-echo "export: $((SECONDS - start)) s"
-mapfile -t names < <($py scripts/export_models.py --list --json --models "$models" |
-                     $py -c 'import json, sys; print("\n".join(m["name"] for m in json.load(sys.stdin)))')
+source scripts/zoo_common.sh
+zoo_export "$out" "$models"
 check_status=0
 args=(--compile "$compile" --parallax-dir "$parallax_dir" --models-dir "$out" --work "$work")
 [[ -n "$cxx" ]] && args+=(--cxx "$cxx")

@@ -27,12 +27,8 @@ if [[ ! -x "$bin" ]]; then
   exit 2
 fi
 
-py=/usr/bin/python3
-export_status=0
-start=$SECONDS
-$py scripts/export_models.py --out "$out" --models "$models" || export_status=$?
-echo "export: $((SECONDS - start)) s"
-mapfile -t names < <($py scripts/export_models.py --list --models "$models" | cut -d' ' -f1)
+source scripts/zoo_common.sh
+zoo_export "$out" "$models"
 check_status=0
 $py scripts/zoo/check.py --parallax-run "$bin" --models-dir "$out" "${names[@]}" \
   || check_status=$?

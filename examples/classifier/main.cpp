@@ -7,26 +7,21 @@
 // The zoo models carry random weights (nothing can be downloaded where they are built), so the
 // classes it prints say nothing about the photo; the app shows the integration and the timings.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include "image.h"
+#include "app.h"
 #include "image_classifier.h"
 
 namespace {
 
 using Model = parallax::models::image_classifier;
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using examples::Clock;
+using examples::ms_since;
 
 int usage(const char* error) {
   std::fprintf(stderr,
@@ -42,73 +37,46 @@ int main(int argc, char** argv) {
   static_assert(Model::kInputCount == 1 && Model::kOutputCount == 1, "one image in, scores out");
   static_assert(Model::kInput0Shape.size() == 4 && Model::kInput0Shape[1] == 3, "NCHW RGB input");
   static_assert(Model::kInput0Shape[2] == Model::kInput0Shape[3], "a square input");
-  std::string image_path, labels_path;
-  int top = 5, runs = 10, threads = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--labels" && has_value) {
-      labels_path = argv[++i];
-    } else if (a == "--top" && has_value) {
-      top = std::atoi(argv[++i]);
-    } else if (a == "--runs" && has_value) {
-      runs = std::atoi(argv[++i]);
-    } else if (a == "--threads" && has_value) {
-      threads = std::atoi(argv[++i]);
-    } else if (a[0] != '-' && image_path.empty()) {
-      image_path = a;
-    } else {
-      return usage(("unexpected argument '" + a + "'").c_str());
-    }
-  }
-  if (image_path.empty()) return usage("no image given");
+  examples::AppArgs args;
+  int top = 5;
+  const std::string arg_error =
+      examples::parse_args(argc, argv, &args, [&](const std::string& flag, const char* value) {
+        if (flag != "--top") return false;
+        top = std::atoi(value);
+        return true;
+      });
+  if (!arg_error.empty()) return usage(arg_error.c_str());
+  const int runs = args.runs, threads = args.threads;
+  const std::string& image_path = args.image_path;
   if (top < 1 || runs < 1 || threads < 0)
     return usage("--top and --runs need a value >= 1, --threads >= 0");
 
   constexpr int kSize = static_cast<int>(Model::kInput0Shape[2]);
   constexpr int64_t kClasses = Model::kOutputNumel[0];
   std::vector<std::string> labels;
-  if (!labels_path.empty()) {
-    std::ifstream in(labels_path);
-    if (!in) return usage(("cannot open labels file '" + labels_path + "'").c_str());
-    for (std::string line; std::getline(in, line);) labels.push_back(line);
-  }
-
-  auto t0 = Clock::now();
-  examples::Image img;
   std::string error;
-  if (!examples::read_image(image_path, &img, &error)) {
+  if (!examples::read_labels(args.labels_path, &labels, &error)) return usage(error.c_str());
+
+  examples::Image img;
+  double load_ms = 0.0;
+  if (!examples::read_image_timed(image_path, &img, &load_ms, &error)) {
     std::fprintf(stderr, "classifier: %s\n", error.c_str());
     return 2;
   }
-  const double load_ms = ms_since(t0);
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   const std::vector<float> input = examples::imagenet_tensor(img, kSize);
   const double pre_ms = ms_since(t0);
 
-  t0 = Clock::now();
-  Model::Options options;
-  options.executor.threads = threads;
+  std::vector<float> scores(static_cast<size_t>(kClasses));
   std::unique_ptr<Model> model;
-  parallax::rt::Status s = Model::create(options, &model);
+  double create_ms = 0.0;
+  std::vector<double> times;
+  const parallax::rt::Status s = examples::create_and_time<Model>(
+      threads, runs, input.data(), scores.data(), &model, &create_ms, &times);
   if (!s.is_ok()) {
     std::fprintf(stderr, "classifier: %s\n", s.message().c_str());
     return 1;
   }
-  const double create_ms = ms_since(t0);
-
-  std::vector<float> scores(static_cast<size_t>(kClasses));
-  std::vector<double> times;
-  for (int r = 0; r <= runs; ++r) {  // run 0 is the untimed warm-up
-    t0 = Clock::now();
-    s = model->run(input.data(), scores.data());
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "classifier: %s\n", s.message().c_str());
-      return 1;
-    }
-    if (r > 0) times.push_back(ms_since(t0));
-  }
-  std::sort(times.begin(), times.end());
 
   // Softmax over the logits, then the k best.
   const float max_logit = *std::max_element(scores.begin(), scores.end());
@@ -130,8 +98,7 @@ int main(int argc, char** argv) {
   std::printf("top-%d:\n", top);
   for (int k = 0; k < top; ++k) {
     const int c = order[k];
-    const std::string name =
-        c < static_cast<int>(labels.size()) ? labels[c] : "class " + std::to_string(c);
+    const std::string name = examples::label_of(labels, c);
     std::printf("  %2d. %-28s p=%.4f  logit=%.3f\n", k + 1, name.c_str(), prob[c], scores[c]);
   }
   std::printf(

@@ -8,25 +8,20 @@
 // boxes it prints say nothing about the photo; the app shows the integration, the decoding and
 // the timings.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
-#include "image.h"
+#include "app.h"
 #include "yolo.h"
 #include "yolov8n.h"
 
 namespace {
 
 using Model = parallax::models::yolov8n;
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using examples::Clock;
+using examples::ms_since;
 
 int usage(const char* error) {
   std::fprintf(stderr,
@@ -45,31 +40,25 @@ int main(int argc, char** argv) {
                 "a square NCHW input");
   static_assert(Model::kOutput0Shape.size() == 3 && Model::kOutput0Shape[1] > 4,
                 "YOLOv8 output: 1 x (4 + classes) x anchors");
-  std::string image_path, labels_path;
+  examples::AppArgs args;
   examples::DecodeOptions decode;
-  int show = 10, runs = 10, threads = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--labels" && has_value) {
-      labels_path = argv[++i];
-    } else if (a == "--score" && has_value) {
-      decode.score_threshold = std::strtof(argv[++i], nullptr);
-    } else if (a == "--iou" && has_value) {
-      decode.iou_threshold = std::strtof(argv[++i], nullptr);
-    } else if (a == "--show" && has_value) {
-      show = std::atoi(argv[++i]);
-    } else if (a == "--runs" && has_value) {
-      runs = std::atoi(argv[++i]);
-    } else if (a == "--threads" && has_value) {
-      threads = std::atoi(argv[++i]);
-    } else if (a[0] != '-' && image_path.empty()) {
-      image_path = a;
-    } else {
-      return usage(("unexpected argument '" + a + "'").c_str());
-    }
-  }
-  if (image_path.empty()) return usage("no image given");
+  int show = 10;
+  const std::string arg_error =
+      examples::parse_args(argc, argv, &args, [&](const std::string& flag, const char* value) {
+        if (flag == "--score") {
+          decode.score_threshold = std::strtof(value, nullptr);
+        } else if (flag == "--iou") {
+          decode.iou_threshold = std::strtof(value, nullptr);
+        } else if (flag == "--show") {
+          show = std::atoi(value);
+        } else {
+          return false;
+        }
+        return true;
+      });
+  if (!arg_error.empty()) return usage(arg_error.c_str());
+  const int runs = args.runs, threads = args.threads;
+  const std::string& image_path = args.image_path;
   if (show < 0 || runs < 1 || threads < 0)
     return usage("--runs needs a value >= 1, --show and --threads >= 0");
 
@@ -77,48 +66,30 @@ int main(int argc, char** argv) {
   constexpr int kClasses = static_cast<int>(Model::kOutput0Shape[1]) - 4;
   constexpr int kAnchors = static_cast<int>(Model::kOutput0Shape[2]);
   std::vector<std::string> labels;
-  if (!labels_path.empty()) {
-    std::ifstream in(labels_path);
-    if (!in) return usage(("cannot open labels file '" + labels_path + "'").c_str());
-    for (std::string line; std::getline(in, line);) labels.push_back(line);
-  }
-
-  auto t0 = Clock::now();
-  examples::Image img;
   std::string error;
-  if (!examples::read_image(image_path, &img, &error)) {
+  if (!examples::read_labels(args.labels_path, &labels, &error)) return usage(error.c_str());
+
+  examples::Image img;
+  double load_ms = 0.0;
+  if (!examples::read_image_timed(image_path, &img, &load_ms, &error)) {
     std::fprintf(stderr, "detector: %s\n", error.c_str());
     return 2;
   }
-  const double load_ms = ms_since(t0);
-  t0 = Clock::now();
+  auto t0 = Clock::now();
   examples::Letterbox lb;
   const std::vector<float> input = examples::letterbox_tensor(img, kSize, &lb);
   const double pre_ms = ms_since(t0);
 
-  t0 = Clock::now();
-  Model::Options options;
-  options.executor.threads = threads;
+  std::vector<float> out(static_cast<size_t>(Model::kOutputNumel[0]));
   std::unique_ptr<Model> model;
-  parallax::rt::Status s = Model::create(options, &model);
+  double create_ms = 0.0;
+  std::vector<double> times;
+  const parallax::rt::Status s = examples::create_and_time<Model>(
+      threads, runs, input.data(), out.data(), &model, &create_ms, &times);
   if (!s.is_ok()) {
     std::fprintf(stderr, "detector: %s\n", s.message().c_str());
     return 1;
   }
-  const double create_ms = ms_since(t0);
-
-  std::vector<float> out(static_cast<size_t>(Model::kOutputNumel[0]));
-  std::vector<double> times;
-  for (int r = 0; r <= runs; ++r) {  // run 0 is the untimed warm-up
-    t0 = Clock::now();
-    s = model->run(input.data(), out.data());
-    if (!s.is_ok()) {
-      std::fprintf(stderr, "detector: %s\n", s.message().c_str());
-      return 1;
-    }
-    if (r > 0) times.push_back(ms_since(t0));
-  }
-  std::sort(times.begin(), times.end());
 
   t0 = Clock::now();
   const std::vector<examples::Detection> boxes =
@@ -136,8 +107,7 @@ int main(int argc, char** argv) {
               std::min(show, static_cast<int>(boxes.size())));
   for (int k = 0; k < show && k < static_cast<int>(boxes.size()); ++k) {
     const examples::Detection& d = boxes[k];
-    const std::string name =
-        d.cls < static_cast<int>(labels.size()) ? labels[d.cls] : "class " + std::to_string(d.cls);
+    const std::string name = examples::label_of(labels, d.cls);
     std::printf("  %-14s score=%.3f  box=(%.0f, %.0f)-(%.0f, %.0f)\n", name.c_str(), d.score, d.x1,
                 d.y1, d.x2, d.y2);
   }
