@@ -45,38 +45,8 @@ void fail(Executor::State& st, Status s) {
   wake_everyone(st);
 }
 
-void nothing(void*, size_t) {}
-
-// pthreadpool's threads spin for a long while after each job unless the job carried
-// PTHREADPOOL_FLAG_YIELD_WORKERS; an empty job with that flag sends them to sleep at once.
-void park_pools(Executor::State& st, int cluster) {
-  for (size_t p = 0; p < st.pools.size(); ++p) {
-    if (st.pool_cluster[p] != cluster || st.pool_hot[p].load(std::memory_order_relaxed) == 0)
-      continue;
-    if (st.pool_hot[p].exchange(0, std::memory_order_relaxed) == 0) continue;
-    pthreadpool_parallelize_1d(st.pools[p], &nothing, nullptr,
-                               pthreadpool_get_threads_count(st.pools[p]),
-                               PTHREADPOOL_FLAG_YIELD_WORKERS);
-  }
-}
-
-// On a cluster served by several workers, its cores are shared by single-threaded branches
-// (one per worker) and multi-threaded ones (the worker plus the pool's threads). Neither side
-// may spin on a core the other needs: while a pooled branch runs, idle workers sleep rather
-// than spin (ReadyQueue::intra_op), and a single-threaded branch first sends recently used
-// pools' threads to sleep.
 void run_branch(Executor::State& st, int worker, int32_t b) {
   const BranchProgram& br = st.branches[b];
-  ReadyQueue& cq = *st.queues[st.branch_cluster[b]];
-  const int32_t pool = st.branch_pool[b];
-  if (cq.shared) {
-    if (pool < 0) {
-      park_pools(st, st.branch_cluster[b]);
-    } else {
-      cq.intra_op.fetch_add(1, std::memory_order_relaxed);
-      st.pool_hot[pool].store(1, std::memory_order_relaxed);
-    }
-  }
   WorkerTrace* trace = st.tracing ? &st.traces[worker] : nullptr;
   Status s;
   for (int32_t k : br.steps) {
@@ -88,11 +58,6 @@ void run_branch(Executor::State& st, int worker, int32_t b) {
       trace->events[trace->count++] = {k, b, begin - st.run_start_ns,
                                        steady_now_ns() - st.run_start_ns};
     if (!s.is_ok()) break;
-  }
-  if (cq.shared && pool >= 0) {
-    // A parker may have cleared the flag while this branch still used the pool.
-    st.pool_hot[pool].store(1, std::memory_order_relaxed);
-    cq.intra_op.fetch_sub(1, std::memory_order_relaxed);
   }
   if (!s.is_ok()) return fail(st, std::move(s));
   if (st.failed.load(std::memory_order_relaxed)) return;
@@ -119,7 +84,7 @@ void worker_job(void* arg, int worker) {
       b = try_pop(q);
       if (b < 0) {
         if (finished(st)) return;
-        q.signal.wait(seen, spin, q.shared ? &q.intra_op : nullptr);
+        q.signal.wait(seen, spin);
         continue;
       }
     }
@@ -189,14 +154,11 @@ void init_dataflow(Executor::State& st) {
   st.pending.reset(new std::atomic<int32_t>[n]);
   std::vector<uint32_t> per_cluster(st.topology.clusters.size(), 0);
   for (int32_t c : st.branch_cluster) ++per_cluster[c];
-  std::vector<int> workers_in(st.topology.clusters.size(), 0);
-  for (int w = 0; w < st.workers->size(); ++w) ++workers_in[st.workers->spec(w).cluster];
   st.queues.clear();
   for (size_t c = 0; c < per_cluster.size(); ++c) {
     const uint32_t cap = per_cluster[c];
     auto q = std::make_unique<ReadyQueue>();
     q->capacity = cap;
-    q->shared = workers_in[c] > 1;
     q->slots.reset(new std::atomic<int32_t>[cap > 0 ? cap : 1]);
     st.queues.push_back(std::move(q));
   }

@@ -137,7 +137,6 @@ Status assign_processors(Executor::State& st) {
     if (pool != nullptr) {
       index = static_cast<int32_t>(st.pools.size());
       st.pools.push_back(pool);
-      st.pool_cluster.push_back(cluster);
     }
     made.push_back({{cluster, threads}, index});
     return index;
@@ -153,19 +152,15 @@ Status assign_processors(Executor::State& st) {
         self(self, a.graph, j, pool, threads);
     }
   };
-  st.branch_pool.clear();
   for (size_t b = 0; b < st.branches.size(); ++b) {
     const BranchProgram& br = st.branches[b];
     const int c = st.branch_cluster[b];
     const int budget = static_cast<int>(st.cluster_cpus[c].size());
     const int threads = br.threads == 0 ? budget : std::min(br.threads, budget);
     const int32_t index = threads > 1 ? pool_for(c, threads) : -1;
-    st.branch_pool.push_back(index);
     ::pthreadpool* pool = index >= 0 ? st.pools[index] : nullptr;
     for (int32_t k : br.steps) give(give, 0, static_cast<size_t>(k), pool, threads);
   }
-  st.pool_hot.reset(new std::atomic<uint8_t>[st.pools.size() + 1]);
-  for (size_t i = 0; i < st.pools.size(); ++i) st.pool_hot[i].store(0, std::memory_order_relaxed);
   return Status::ok();
 }
 

@@ -49,15 +49,9 @@ struct StepData {
 struct ReadyQueue {
   std::unique_ptr<std::atomic<int32_t>[]> slots;  // -1 = not yet published in this run
   uint32_t capacity = 0;
-  // More than one worker serves this cluster, so branch workers and the intra-op threads of its
-  // pools can want the same cores (see run_branch).
-  bool shared = false;
   alignas(64) std::atomic<uint32_t> head{0};
   alignas(64) std::atomic<uint32_t> tail{0};
   WaitSignal signal;  // bumped on every push, and when the run ends
-  // Branches of this cluster running on a multi-threaded pool now: while non-zero, idle workers
-  // of the cluster sleep instead of spinning on the cores that the pool's threads use.
-  alignas(64) std::atomic<int32_t> intra_op{0};
 };
 
 struct TraceEvent {
@@ -97,10 +91,6 @@ struct Executor::State {
   std::vector<std::vector<int>> cluster_cpus;
   std::unique_ptr<WorkerPool> workers;
   std::vector<::pthreadpool*> pools;  // owned; StepData::pool points at these
-  std::vector<int32_t> pool_cluster;  // per pool
-  std::vector<int32_t> branch_pool;   // per branch: its steps' pool (index in pools) or -1
-  // Per pool: used since its threads were last told to sleep (they spin after each job).
-  std::unique_ptr<std::atomic<uint8_t>[]> pool_hot;
   bool tracing = false;
   std::vector<int32_t> constant_readers;  // per tensor (discard_constants.cpp); often empty
   std::vector<WorkerTrace> traces;        // per worker
