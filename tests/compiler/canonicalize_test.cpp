@@ -23,15 +23,6 @@
 namespace parallax::test {
 namespace {
 
-// "{v0, v1, ...}": n deterministic values in [lo, hi), for inline initializers.
-std::string values(int n, uint32_t seed, double lo = -1.0, double hi = 1.0) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> d(lo, hi);
-  std::string s = "{";
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
-  return s + "}";
-}
-
 ir::Graph import_text(const std::string& text) {
   ir::Graph g;
   const std::string path = write_file(temp_dir(), "m.onnxtxt", text);

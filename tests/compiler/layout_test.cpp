@@ -22,15 +22,6 @@
 namespace parallax::test {
 namespace {
 
-// "{v0, v1, ...}": n deterministic values in [lo, hi), for inline initializers.
-std::string values(int n, uint32_t seed, double lo = -0.5, double hi = 0.5) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> d(lo, hi);
-  std::string s = "{";
-  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
-  return s + "}";
-}
-
 ir::Graph canonical(const std::string& text) {
   ir::Graph g;
   rt::Status s = import::import_model(write_file(temp_dir(), "m.onnxtxt", text), {}, &g);
@@ -119,15 +110,15 @@ TEST_CASE("layout: a residual CNN runs in NHWC between one Transpose in and one 
 res (float[1, 3, 15, 15] x) => (float[1, 10] y)
 {
   w1 = Constant <value = float[8, 3, 3, 3] )" +
-                                values(216, 1) + R"(> ()
+                                values(216, 1, -0.5, 0.5) + R"(> ()
   b1 = Constant <value = float[8] )" +
-                                values(8, 2) + R"(> ()
+                                values(8, 2, -0.5, 0.5) + R"(> ()
   w2 = Constant <value = float[8, 8, 3, 3] )" +
-                                values(576, 3) + R"(> ()
+                                values(576, 3, -0.5, 0.5) + R"(> ()
   w3 = Constant <value = float[8, 1, 3, 3] )" +
-                                values(72, 4) + R"(> ()
+                                values(72, 4, -0.5, 0.5) + R"(> ()
   fc = Constant <value = float[10, 8] )" +
-                                values(80, 5) + R"(> ()
+                                values(80, 5, -0.5, 0.5) + R"(> ()
   c1 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], strides = [2, 2]> (x, w1, b1)
   r1 = Relu (c1)
   p = MaxPool <kernel_shape = [3, 3], strides = [2, 2], ceil_mode = 1> (r1)
@@ -154,11 +145,11 @@ TEST_CASE("layout: squeeze-excitation with SiLU, a BatchNorm and a counted-paddi
 se (float[2, 4, 9, 9] x) => (float[2, 4, 9, 9] y, float[2, 4, 9, 9] z)
 {
   w1 = Constant <value = float[4, 4, 1, 1] )" +
-                                values(16, 6) + R"(> ()
+                                values(16, 6, -0.5, 0.5) + R"(> ()
   ws = Constant <value = float[2, 4, 1, 1] )" +
-                                values(8, 7) + R"(> ()
+                                values(8, 7, -0.5, 0.5) + R"(> ()
   we = Constant <value = float[4, 2, 1, 1] )" +
-                                values(8, 8) + R"(> ()
+                                values(8, 8, -0.5, 0.5) + R"(> ()
   sc = Constant <value = float[4] {1.5, 0.5, 2, 1}> ()
   bi = Constant <value = float[4] {0.1, -0.2, 0.3, 0}> ()
   mu = Constant <value = float[4] {0, 0.5, -0.5, 1}> ()
@@ -195,7 +186,7 @@ TEST_CASE("layout: Concat, Split, Pad and Resize renumber their axes and per-dim
 axes (float[1, 4, 6, 6] x) => (float[1, 6, 14, 14] y)
 {
   w = Constant <value = float[4, 4, 3, 3] )" +
-                                values(144, 9) + R"(> ()
+                                values(144, 9, -0.5, 0.5) + R"(> ()
   sp = Constant <value = int64[2] {1, 3}> ()
   pads = Constant <value = int64[8] {0, 0, 1, 0, 0, 0, 0, 1}> ()
   sc = Constant <value = float[4] {1, 1, 2, 2}> ()
@@ -219,9 +210,9 @@ TEST_CASE("layout: ShuffleNet's channel shuffle and chunk Slices stay inside the
 shuffle (float[1, 6, 5, 5] x) => (float[1, 6, 5, 5] y)
 {
   w = Constant <value = float[6, 6, 1, 1] )" +
-                                values(36, 10) + R"(> ()
+                                values(36, 10, -0.5, 0.5) + R"(> ()
   w2 = Constant <value = float[3, 3, 1, 1] )" +
-                                values(9, 11) + R"(> ()
+                                values(9, 11, -0.5, 0.5) + R"(> ()
   s5 = Constant <value = int64[5] {1, 2, 3, 5, 5}> ()
   s4 = Constant <value = int64[4] {1, 6, 5, 5}> ()
   st = Constant <value = int64[1] {0}> ()

@@ -7,6 +7,7 @@
 
 #include "passes/plan_memory.h"
 #include "passes/verify_memory_plan.h"
+#include "tests/compiler/plan_test_util.h"
 
 namespace parallax::test {
 namespace {
@@ -15,41 +16,7 @@ using ir::NodeId;
 using ir::ValueId;
 using rt::DType;
 
-struct Builder {
-  ir::Graph g;
-  Builder() { g.add_region("main", -1, -1); }
-  ValueId input(const std::string& name, int64_t floats) {
-    const ValueId v = g.add_value(name, DType::kFloat32, {floats}, true);
-    g.regions[0].inputs.push_back(v);
-    return v;
-  }
-  ValueId node(const std::string& op, std::vector<ValueId> ins, const std::string& out,
-               int64_t floats) {
-    const ValueId v = g.add_value(out, DType::kFloat32, {floats}, true);
-    g.add_node(0, out, op, "", 17, std::move(ins), {v});
-    return v;
-  }
-  void output(ValueId v) { g.regions[0].outputs.push_back(v); }
-};
-
-void set_branches(const ir::Graph& g, ir::Plan& plan, const std::vector<std::vector<NodeId>>& nodes,
-                  const std::vector<std::pair<int32_t, int32_t>>& edges) {
-  plan.branches.assign(nodes.size(), {});
-  plan.node_branch.assign(g.nodes.size(), -1);
-  plan.kind.assign(g.nodes.size(), ir::NodeKind::kSequential);
-  for (size_t b = 0; b < nodes.size(); ++b) {
-    plan.branches[b].nodes = nodes[b];
-    for (NodeId n : nodes[b]) plan.node_branch[n] = static_cast<int32_t>(b);
-  }
-  for (auto [from, to] : edges) {
-    plan.branches[from].succs.push_back(to);
-    plan.branches[to].preds.push_back(from);
-  }
-  for (ir::Branch& br : plan.branches) {
-    std::sort(br.preds.begin(), br.preds.end());
-    std::sort(br.succs.begin(), br.succs.end());
-  }
-}
+using Builder = FloatGraphBuilder;
 
 TEST_CASE("serialize-for-memory orders an early heavy branch after the reader it can follow",
           "[serialize_for_memory]") {

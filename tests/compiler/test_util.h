@@ -26,6 +26,15 @@ inline std::string write_file(const std::filesystem::path& dir, const std::strin
   return path.string();
 }
 
+// "{v0, v1, ...}": n deterministic values in [lo, hi), for inline initializers of text models.
+inline std::string values(int n, uint32_t seed, double lo = -1.0, double hi = 1.0) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::string s = "{";
+  for (int i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
+  return s + "}";
+}
+
 // Id of the first value called `name`, or -1.
 inline ir::ValueId find_value(const ir::Graph& g, const std::string& name) {
   for (size_t i = 0; i < g.values.size(); ++i)

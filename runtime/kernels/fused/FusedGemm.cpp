@@ -10,12 +10,7 @@ namespace parallax::rt::kernels {
 
 Status FusedGemm(KernelContext& ctx) {
   nn::Activation act;
-  PARALLAX_RETURN_IF_ERROR(nn::Activation::parse(ctx, &act));
-  const Tensor* a = nullptr;
-  PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &a));
-  if (!dtype_is_float(a->dtype)) {
-    return Status::invalid(std::string("A must have a float type, got ") + dtype_name(a->dtype));
-  }
+  PARALLAX_RETURN_IF_ERROR(nn::parse_fused_float(ctx, &act));
   return nn::run_gemm(ctx, act);
 }
 

@@ -157,4 +157,16 @@ Status run_gemm(KernelContext& ctx, const Activation& act);
 // MatMul.cpp.
 Status run_matmul(KernelContext& ctx, const Tensor* bias, const Activation& act);
 
+// The prologue of the fused float kernels (FusedGemm, FusedMatMul): parses the activation and
+// checks that input 0 (A) has a float type.
+inline Status parse_fused_float(KernelContext& ctx, Activation* act) {
+  PARALLAX_RETURN_IF_ERROR(Activation::parse(ctx, act));
+  const Tensor* a = nullptr;
+  PARALLAX_RETURN_IF_ERROR(require_input(ctx, 0, &a));
+  if (!dtype_is_float(a->dtype)) {
+    return Status::invalid(std::string("A must have a float type, got ") + dtype_name(a->dtype));
+  }
+  return Status::ok();
+}
+
 }  // namespace parallax::rt::kernels::nn
