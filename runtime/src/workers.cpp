@@ -62,10 +62,9 @@ void WaitSignal::notify() {
   }
 }
 
-void WaitSignal::wait(uint32_t seen, int spin, const std::atomic<int32_t>* hold) {
+void WaitSignal::wait(uint32_t seen, int spin) {
   for (int i = 0; i < spin; ++i) {
     if (seq_.load(std::memory_order_acquire) != seen) return;
-    if (hold != nullptr && hold->load(std::memory_order_relaxed) != 0) break;
     cpu_relax();
   }
   while (seq_.load(std::memory_order_acquire) == seen) {

@@ -29,14 +29,12 @@ namespace parallax::rt {
 
 // A counter that threads wait on to change: notify() bumps it, wait() returns once it differs
 // from the value the waiter last saw. Waiting spins `spin` rounds of a CPU pause, then sleeps
-// (futex on Linux); it stops spinning early once *hold (when given) is non-zero, so a waiter
-// gives its core back as soon as someone else needs it. notify() makes a system call only when
-// someone sleeps.
+// (futex on Linux). notify() makes a system call only when someone sleeps.
 class WaitSignal {
  public:
   uint32_t value() const { return seq_.load(std::memory_order_acquire); }
   void notify();
-  void wait(uint32_t seen, int spin, const std::atomic<int32_t>* hold = nullptr);
+  void wait(uint32_t seen, int spin);
 
  private:
   alignas(64) std::atomic<uint32_t> seq_{0};
