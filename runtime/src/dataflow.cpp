@@ -1,8 +1,5 @@
 // run(): dataflow over the branch table. Hot path (per step and per branch): atomics only; no
-// allocation, no lock, and a system call only to wake a worker that went to sleep (or, on a
-// cluster with several workers, to send a pool's spinning threads to sleep; see run_branch).
-#include <pthreadpool.h>
-
+// allocation, no lock, and a system call only to wake a worker that went to sleep.
 #include <algorithm>
 #include <string>
 
@@ -14,7 +11,7 @@ namespace {
 void push(ReadyQueue& q, int32_t branch) {
   const uint32_t t = q.tail.fetch_add(1, std::memory_order_relaxed);
   q.slots[t].store(branch, std::memory_order_release);
-  q.signal.notify();
+  q.signal->notify();
 }
 
 // A published branch, or -1 when none is ready now.
@@ -32,7 +29,7 @@ int32_t try_pop(ReadyQueue& q) {
 }
 
 void wake_everyone(Executor::State& st) {
-  for (auto& q : st.queues) q->signal.notify();
+  for (auto& q : st.queues) q->signal->notify();
 }
 
 bool finished(const Executor::State& st) {
@@ -71,20 +68,26 @@ void run_branch(Executor::State& st, int worker, int32_t b) {
   if (st.remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) wake_everyone(st);
 }
 
-// Every worker's job for one run: take ready branches of its cluster until the run ends.
+// Every worker's job for one run: take ready branches of its cluster until the run ends, and
+// while none is ready, help with the intra-op work of the cluster's running steps.
 void worker_job(void* arg, int worker) {
   Executor::State& st = *static_cast<Executor::State*>(arg);
-  ReadyQueue& q = *st.queues[st.workers->spec(worker).cluster];
+  const int cluster = st.workers->spec(worker).cluster;
+  ReadyQueue& q = *st.queues[cluster];
+  Team& team = *st.teams[cluster];
+  const Team::Member member(&team, st.member_index[worker]);
   const int spin = st.workers->spin();
   while (!finished(st)) {
     int32_t b = try_pop(q);
     if (b < 0) {
-      // Read the signal before the second look so a push in between is not missed.
-      const uint32_t seen = q.signal.value();
+      // Read the signal before the second look so a push or a posted job in between is not
+      // missed.
+      const uint32_t seen = q.signal->value();
+      if (team.help()) continue;
       b = try_pop(q);
       if (b < 0) {
         if (finished(st)) return;
-        q.signal.wait(seen, spin);
+        q.signal->wait(seen, spin);
         continue;
       }
     }
@@ -93,61 +96,6 @@ void worker_job(void* arg, int worker) {
 }
 
 }  // namespace
-
-int concurrent_branches(const std::vector<BranchProgram>& branches,
-                        const std::vector<int32_t>& branch_cluster, int cluster, int cap) {
-  // By Dilworth's theorem the width of a partial order is its size minus a maximum matching
-  // between "a" and "b" over all pairs where a precedes b. The order's closure is a bitset per
-  // branch (n^2 bits), so very large tables are just assumed to be wide.
-  const size_t n = branches.size();
-  std::vector<int32_t> mine;
-  for (size_t b = 0; b < n; ++b)
-    if (branch_cluster[b] == cluster) mine.push_back(static_cast<int32_t>(b));
-  const int m = static_cast<int>(mine.size());
-  if (m <= 1 || cap <= 1) return std::min(m, cap);
-  if (n > 4096) return cap;
-  // Topological order (Kahn), then descendants in reverse order.
-  std::vector<int32_t> indegree(n), order;
-  for (const BranchProgram& br : branches)
-    for (int32_t t : br.succs) ++indegree[t];
-  for (size_t b = 0; b < n; ++b)
-    if (indegree[b] == 0) order.push_back(static_cast<int32_t>(b));
-  for (size_t i = 0; i < order.size(); ++i)
-    for (int32_t t : branches[order[i]].succs)
-      if (--indegree[t] == 0) order.push_back(t);
-  const size_t words = (n + 63) / 64;
-  std::vector<uint64_t> after(n * words, 0);  // after[a] = branches that must wait for a
-  for (size_t i = order.size(); i-- > 0;) {
-    const int32_t a = order[i];
-    for (int32_t t : branches[a].succs) {
-      after[a * words + t / 64] |= uint64_t{1} << (t % 64);
-      for (size_t w = 0; w < words; ++w) after[a * words + w] |= after[t * words + w];
-    }
-  }
-  auto precedes = [&](int32_t a, int32_t b) {
-    return (after[a * words + b / 64] >> (b % 64) & 1) != 0;
-  };
-  // Kuhn's augmenting paths; match_of[j] = the i matched to mine[j] as a successor.
-  std::vector<int> match_of(static_cast<size_t>(m), -1);
-  std::vector<uint8_t> seen;
-  auto augment = [&](auto& self, int i) -> bool {
-    for (int j = 0; j < m; ++j) {
-      if (seen[j] || !precedes(mine[i], mine[j])) continue;
-      seen[j] = 1;
-      if (match_of[j] < 0 || self(self, match_of[j])) {
-        match_of[j] = i;
-        return true;
-      }
-    }
-    return false;
-  };
-  int matched = 0;
-  for (int i = 0; i < m; ++i) {
-    seen.assign(static_cast<size_t>(m), 0);
-    if (augment(augment, i)) ++matched;
-  }
-  return std::min(m - matched, cap);
-}
 
 void init_dataflow(Executor::State& st) {
   const size_t n = st.branches.size();
@@ -160,6 +108,7 @@ void init_dataflow(Executor::State& st) {
     auto q = std::make_unique<ReadyQueue>();
     q->capacity = cap;
     q->slots.reset(new std::atomic<int32_t>[cap > 0 ? cap : 1]);
+    q->signal = &st.teams[c]->signal();
     st.queues.push_back(std::move(q));
   }
   size_t main_steps = st.program->main().steps.size();

@@ -2,10 +2,6 @@
 // public API. The run loop is in dataflow.cpp, a step's context in kernel_context.cpp.
 #include "parallax/runtime/executor.h"
 
-#include <pthread.h>
-#include <pthreadpool.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -81,66 +77,27 @@ void map_branches(Executor::State& st) {
   }
 }
 
-// Starts the branch workers (worker 0 = the caller, on cluster 0). A cluster gets as many as
-// its branches can run at once, at most one per core of its budget: a cluster whose branches
-// form a chain gets one, and its other cores belong to its intra-op pool alone, so no idle
-// worker competes with the pool's threads.
+// Starts the workers, one per CPU of each cluster's budget (worker 0 = the caller, on cluster
+// 0), and makes each cluster's workers a team for intra-op work. A worker with no branch to run
+// helps its cluster's steps, so no thread ever waits for a core held by an idle pool thread.
 Status start_workers(const ExecutorOptions& o, Executor::State& st) {
   std::vector<WorkerSpec> specs;
   for (size_t c = 0; c < st.cluster_cpus.size(); ++c) {
     const std::vector<int>& cpus = st.cluster_cpus[c];
-    int n = concurrent_branches(st.branches, st.branch_cluster, static_cast<int>(c),
-                                static_cast<int>(cpus.size()));
-    if (c == 0) n = std::max(n, 1);
-    for (int k = 0; k < n; ++k)
+    st.teams.push_back(std::make_unique<Team>(static_cast<int>(cpus.size()), 0, o.spin));
+    for (size_t k = 0; k < cpus.size(); ++k) {
       specs.push_back({o.pin_threads ? cpus[k] : -1, static_cast<int>(c)});
+      st.member_index.push_back(static_cast<int>(k));
+    }
   }
   specs[0].cpu = -1;  // the caller's thread is never moved; it stands in for that core
   return WorkerPool::create(specs, o.spin, &st.workers);
 }
 
-// Creates a pool of `threads` threads whose threads may run only on `cpus` (when pinning):
-// threads inherit their creator's affinity, so the caller's mask is narrowed while
-// pthreadpool_create starts them, then restored.
-::pthreadpool* create_pool(int threads, const std::vector<int>& cpus, bool pin) {
-#if defined(__linux__)
-  cpu_set_t saved;
-  bool narrowed = false;
-  if (pin && pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (int cpu : cpus)
-      if (cpu >= 0 && cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
-    narrowed = CPU_COUNT(&set) > 0 && pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-  }
-  ::pthreadpool* pool = pthreadpool_create(static_cast<size_t>(threads));
-  if (narrowed) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
-  return pool;
-#else
-  (void)cpus;
-  (void)pin;
-  return pthreadpool_create(static_cast<size_t>(threads));
-#endif
-}
-
 // Gives each step its intra-op pool and thread count: a branch gets its cluster's budget, or
-// its own thread count when smaller; one pool per (cluster, threads) pair, its threads confined
-// to the cluster's CPUs.
+// its own thread count when smaller.
 Status assign_processors(Executor::State& st) {
   const Program& p = *st.program;
-  std::vector<std::pair<std::pair<int, int>, int32_t>> made;  // (cluster, threads) -> pool
-  auto pool_for = [&](int cluster, int threads) -> int32_t {
-    for (const auto& [key, pool] : made)
-      if (key == std::make_pair(cluster, threads)) return pool;
-    ::pthreadpool* pool = create_pool(threads, st.cluster_cpus[cluster], st.options.pin_threads);
-    int32_t index = -1;
-    if (pool != nullptr) {
-      index = static_cast<int32_t>(st.pools.size());
-      st.pools.push_back(pool);
-    }
-    made.push_back({{cluster, threads}, index});
-    return index;
-  };
   // A control-flow body runs on its step's worker, so it shares the step's pool.
   auto give = [&](auto& self, int graph, size_t k, ::pthreadpool* pool, int threads) -> void {
     StepData& d = st.steps[st.step_base[graph] + k];
@@ -157,8 +114,7 @@ Status assign_processors(Executor::State& st) {
     const int c = st.branch_cluster[b];
     const int budget = static_cast<int>(st.cluster_cpus[c].size());
     const int threads = br.threads == 0 ? budget : std::min(br.threads, budget);
-    const int32_t index = threads > 1 ? pool_for(c, threads) : -1;
-    ::pthreadpool* pool = index >= 0 ? st.pools[index] : nullptr;
+    ::pthreadpool* pool = threads > 1 ? st.teams[c]->pool(threads) : nullptr;
     for (int32_t k : br.steps) give(give, 0, static_cast<size_t>(k), pool, threads);
   }
   return Status::ok();
@@ -269,10 +225,8 @@ std::string Executor::describe_threads() const {
   for (size_t c = 0; c < state_->topology.clusters.size(); ++c) {
     s += " cluster " + std::to_string(c) + " [";
     bool first = true;
-    int workers = 0;
     for (int i = 0; i < w.size(); ++i) {
       if (w.spec(i).cluster != static_cast<int>(c)) continue;
-      ++workers;
       s += first ? "" : " ";
       first = false;
       if (i == 0) {
@@ -282,8 +236,6 @@ std::string Executor::describe_threads() const {
         if (w.spec(i).cpu >= 0 && !w.pinned(i)) s += "!";
       }
     }
-    const int pool_only = static_cast<int>(state_->cluster_cpus[c].size()) - workers;
-    if (pool_only > 0) s += (first ? "+" : " +") + std::to_string(pool_only) + " intra-op";
     s += "]";
   }
   return s;

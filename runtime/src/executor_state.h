@@ -20,6 +20,7 @@
 
 #include "parallax/runtime/executor.h"
 #include "parallax/runtime/workers.h"
+#include "thread_pool.h"
 
 namespace parallax::rt {
 
@@ -51,7 +52,7 @@ struct ReadyQueue {
   uint32_t capacity = 0;
   alignas(64) std::atomic<uint32_t> head{0};
   alignas(64) std::atomic<uint32_t> tail{0};
-  WaitSignal signal;  // bumped on every push, and when the run ends
+  WaitSignal* signal = nullptr;  // the cluster team's: bumped on every push and at the run's end
 };
 
 struct TraceEvent {
@@ -86,11 +87,14 @@ struct Executor::State {
   std::atomic<bool> failed{false};
   Status error;  // written once, by the worker that set `failed`
 
-  // Threads: per used cluster the CPUs of its thread budget (one per thread; intra-op pools have
-  // that many threads); branch workers only as many as its branches can run at once (workers.h).
+  // Threads: per used cluster the CPUs of its thread budget, one branch worker per CPU
+  // (workers.h); the same workers run the steps' intra-op work.
   std::vector<std::vector<int>> cluster_cpus;
   std::unique_ptr<WorkerPool> workers;
-  std::vector<::pthreadpool*> pools;  // owned; StepData::pool points at these
+  // Per used cluster, its workers as a team that shares intra-op work (thread_pool.h);
+  // StepData::pool points at the teams' handles. member_index: per worker, its place in its team.
+  std::vector<std::unique_ptr<Team>> teams;
+  std::vector<int> member_index;
   bool tracing = false;
   std::vector<int32_t> constant_readers;  // per tensor (discard_constants.cpp); often empty
   std::vector<WorkerTrace> traces;        // per worker
@@ -116,11 +120,6 @@ Status prepare_steps(Executor::State& st);
 void count_constant_readers(Executor::State& st);
 void release_constant_reader(Executor::State& st, int32_t tensor);
 
-// dataflow.cpp: the most branches of `cluster` that can be ready at the same time (the width of
-// the branch DAG's order restricted to that cluster), capped at `cap`; needs a checked (acyclic)
-// branch table.
-int concurrent_branches(const std::vector<BranchProgram>& branches,
-                        const std::vector<int32_t>& branch_cluster, int cluster, int cap);
 // dataflow.cpp: sizes the per-run structures (once, at create) and runs the main graph.
 void init_dataflow(Executor::State& st);
 Status run_main(Executor::State& st);

@@ -209,9 +209,9 @@ Executor::State::~State() {
       }
     }
   }
-  // Workers are joined before the pools they might still reference through a kernel go away.
+  // Workers are joined before the teams whose jobs they might still be helping with go away.
   workers.reset();
-  for (::pthreadpool* pool : pools) pthreadpool_destroy(pool);
+  teams.clear();
 }
 
 }  // namespace parallax::rt

@@ -15,8 +15,9 @@
 // then decrements each successor's count and queues those that reach zero. The run ends when
 // every branch has run, or at the first failing step: its Status (prefixed with the node name and
 // op) is returned and the other workers stop before their next step. If/Loop/Scan bodies run
-// inside their step, on that step's worker. A step's kernel gets its cluster's pthreadpool with
-// the branch's thread count for intra-op parallelism (kernel.h).
+// inside their step, on that step's worker. A step's kernel gets a pthreadpool handle of its
+// cluster with the branch's thread count for intra-op parallelism (kernel.h); the threads that
+// run its tiles are the cluster's workers that have no branch of their own at that moment.
 //
 // Memory: create() makes exactly one arena allocation (Program::arena_bytes); in-arena tensors
 // live at their planned offsets. Other tensors (dynamic shapes, control-flow bodies) get

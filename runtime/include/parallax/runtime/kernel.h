@@ -28,12 +28,14 @@
 //   - ctx.state() is a per-step slot the kernel owns (e.g. an xnn_operator_t). It starts null,
 //     keeps its value across runs, and if non-null is passed to release(state) when the
 //     executor is destroyed. prepare usually sets it; run may set it lazily too.
-// Intra-op threads: threadpool() is the pthreadpool of the core cluster the step runs on
-// (nullptr = run single-threaded on the calling thread), threads() its size (>= 1). The pool
-// may be shared with other steps running at the same time on the same cluster (pthreadpool
-// serializes them). A kernel's results must not depend on threads(): split work so that every
-// output element is computed by one thread in the same order whatever the split (never split
-// a reduction across threads).
+// Intra-op threads: threadpool() is a pthreadpool handle of the core cluster the step runs on
+// (nullptr = run single-threaded on the calling thread), threads() the most threads it may use
+// (>= 1). The runtime implements pthreadpool's API itself: the calling thread runs tiles, and
+// the cluster's idle workers join in, so a step whose cluster is busy with other branches runs
+// its tiles alone. Steps of concurrent branches may use the same handle at once. A kernel's
+// results must not depend on threads() or on who runs a tile: split work so that every output
+// element is computed by one tile in the same order whatever the split (never split a
+// reduction across threads).
 //
 // Threading: a KernelContext belongs to one executor and one step, and is used by one thread at
 // a time. run may be called on any of the executor's worker threads, never concurrently for the
