@@ -364,6 +364,34 @@ TEST_CASE("Transpose splits large tensors over threads with the same result", "[
   }
 }
 
+TEST_CASE("Transpose: every rank-4 permutation of uneven shapes", "[fastpath]") {
+  // Covers strided last dims of 1-700 elements (NCHW -> NHWC with few channels among them),
+  // unit dims that coalesce away, and the threaded split of large outputs.
+  std::vector<int64_t> p = {0, 1, 2, 3};
+  int trial = 0;
+  do {
+    const std::vector<int64_t> s = {pick(1, 3), pick(1, 5), pick(1, 90), pick(1, 700)};
+    const OwnedTensor x = make_tensor<float>(s, random_values(s[0] * s[1] * s[2] * s[3]));
+    const std::vector<float> xv = x.values<float>();
+    const int64_t stride[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
+    std::vector<float> want;
+    for (int64_t a = 0; a < s[p[0]]; ++a)
+      for (int64_t b = 0; b < s[p[1]]; ++b)
+        for (int64_t c = 0; c < s[p[2]]; ++c)
+          for (int64_t d = 0; d < s[p[3]]; ++d)
+            want.push_back(xv[static_cast<size_t>(a * stride[p[0]] + b * stride[p[1]] +
+                                                  c * stride[p[2]] + d * stride[p[3]])]);
+    for (int threads = 1; threads <= 3; threads += 2) {
+      const OpResult r = run_threads("Transpose", 13, {&x}, {attr_ints("perm", p)}, threads);
+      INFO("trial " << trial << " shape " << s[0] << "x" << s[1] << "x" << s[2] << "x" << s[3]
+                    << ", " << threads << " threads");
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].values<float>() == want);
+    }
+    ++trial;
+  } while (std::next_permutation(p.begin(), p.end()));
+}
+
 TEST_CASE("Softmax along a strided axis matches a double oracle", "[fastpath]") {
   for (int trial = 0; trial < 6; ++trial) {
     const std::vector<int64_t> s = {pick(1, 2), pick(1, 17), pick(1, 5), pick(1, 600)};
