@@ -2,17 +2,17 @@
 """Renders a parallax-run --trace file as an SVG timeline and measures its overlap.
 
 parallax-run --trace FILE writes the last run's steps as Chrome trace JSON: one row (tid) per
-executor worker, one complete ("X") event per step with args {step, branch}. This draws one row
-per worker, one box per step coloured by branch (neighbouring branch ids get different colours,
-so branches of one inception block stand apart), with the op name inside where it fits, and
-prints what the picture shows in numbers:
+executor worker, one complete ("X") event per step with args {step, branch}, plus one event per
+stretch a worker spent running another worker's intra-op tiles (args.help = 1, named after the
+step it helped). This draws one row per worker, one box per step coloured by branch
+(neighbouring branch ids get different colours, so branches of one inception block stand apart;
+help boxes are paler, in the colour of the step they helped), with the op name inside where it
+fits, and prints what the picture shows in numbers:
 
   wall        first step's start to last step's end
-  busy        per worker, the time it spent in steps (and its share of the wall time)
-  overlap     the time at least two workers were in a step at once, and its share of the wall
-
-A step that runs with intra-op threads still shows on one row only (its worker); the helper
-threads of its pthreadpool do not appear in the trace, so `overlap` is branch parallelism alone.
+  busy        per worker, the time it spent in steps or helping (and its share of the wall)
+  overlap     the time at least two workers were busy at once, and its share of the wall; and
+              the part of it where two workers ran steps of their own (branch parallelism)
 
   build-rel/bin/parallax-run build/models/yolov8n/model.onnx \\
       --inputs build/models/yolov8n/test_data_set_0 --threads 2 --runs 1 --trace /tmp/y.json
@@ -54,6 +54,7 @@ def load(path):
                 "start": float(e["ts"]) / 1000.0,  # trace times are microseconds
                 "dur": float(e["dur"]) / 1000.0,
                 "branch": int(e.get("args", {}).get("branch", -1)),
+                "help": bool(e.get("args", {}).get("help", 0)),
             })
     if not steps:
         sys.exit(f"render_trace: {path} has no step events (\"ph\": \"X\")")
@@ -70,6 +71,11 @@ def measure(steps, tids):
     busy = {t: 0.0 for t in tids}
     for s in steps:
         busy[s["tid"]] += s["dur"]
+    return wall, busy, overlap_of(steps, tids)
+
+
+def overlap_of(steps, tids):
+    """Time (ms) with at least two rows inside one of `steps`."""
     # Sweep over start/end points; per row, steps never overlap themselves, but count depth per
     # row anyway so a malformed trace cannot inflate the overlap.
     points = []
@@ -89,7 +95,7 @@ def measure(steps, tids):
         depth[tid] += delta
         after = depth[tid] > 0
         active += int(after) - int(before)
-    return wall, busy, overlap
+    return overlap
 
 
 def short_name(name):
@@ -133,10 +139,11 @@ def panel(steps, tids, names, lo, hi, width, y0, title):
         x, w = x_of(a), max((b - a) * scale, 0.6)
         y = top + row * ROW_H
         colour = PALETTE[s["branch"] % len(PALETTE)] if s["branch"] >= 0 else "#888888"
-        tip = f'{s["name"]} ({s["op"]}) branch {s["branch"]}: {s["dur"]:.3f} ms'
+        tip = (f'{"helping " if s["help"] else ""}{s["name"]} ({s["op"]}) branch {s["branch"]}: '
+               f'{s["dur"]:.3f} ms')
         out.append(f'<rect x="{x:.2f}" y="{y}" width="{w:.2f}" height="{ROW_H - 4}" '
-                   f'fill="{colour}" stroke="#ffffff" stroke-width="0.4">'
-                   f'<title>{html.escape(tip)}</title></rect>')
+                   f'fill="{colour}" fill-opacity="{0.4 if s["help"] else 1}" stroke="#ffffff" '
+                   f'stroke-width="0.4"><title>{html.escape(tip)}</title></rect>')
         label = short_name(s["name"])
         if len(label) * CHAR_W + 4 > w:
             label = s["op"]
@@ -173,8 +180,10 @@ def main():
     for tid in tids:
         lines.append(f"  {names.get(tid, tid)}: busy {busy[tid]:.2f} ms "
                      f"({100 * busy[tid] / wall:.1f}%)")
+    own = overlap_of([s for s in steps if not s["help"]], tids)
     lines.append(f"two or more workers busy: {overlap:.2f} ms ({100 * overlap / wall:.1f}% "
-                 f"of the run)")
+                 f"of the run); running branches side by side: {own:.2f} ms "
+                 f"({100 * own / wall:.1f}%)")
     print("\n".join(lines))
     if not args.out:
         return

@@ -50,10 +50,10 @@ void run_branch(Executor::State& st, int worker, int32_t b) {
     if (st.failed.load(std::memory_order_relaxed)) break;
     if (st.options.step_hook) st.options.step_hook(st.options.step_hook_arg, k);
     const int64_t begin = trace ? steady_now_ns() : 0;
+    Team::set_tag(k);
     s = st.run_step(0, static_cast<size_t>(k));
     if (trace)
-      trace->events[trace->count++] = {k, b, begin - st.run_start_ns,
-                                       steady_now_ns() - st.run_start_ns};
+      trace->add({k, b, begin - st.run_start_ns, steady_now_ns() - st.run_start_ns, false});
     if (!s.is_ok()) break;
   }
   if (!s.is_ok()) return fail(st, std::move(s));
@@ -77,13 +77,20 @@ void worker_job(void* arg, int worker) {
   Team& team = *st.teams[cluster];
   const Team::Member member(&team, st.member_index[worker]);
   const int spin = st.workers->spin();
+  WorkerTrace* trace = st.tracing ? &st.traces[worker] : nullptr;
   while (!finished(st)) {
     int32_t b = try_pop(q);
     if (b < 0) {
       // Read the signal before the second look so a push or a posted job in between is not
       // missed.
       const uint32_t seen = q.signal->value();
-      if (team.help()) continue;
+      const int64_t begin = trace ? steady_now_ns() : 0;
+      int32_t step = -1;
+      if (team.help(&step)) {
+        if (trace && step >= 0)
+          trace->add({step, -1, begin - st.run_start_ns, steady_now_ns() - st.run_start_ns, true});
+        continue;
+      }
       b = try_pop(q);
       if (b < 0) {
         if (finished(st)) return;
@@ -114,7 +121,7 @@ void init_dataflow(Executor::State& st) {
   size_t main_steps = st.program->main().steps.size();
   st.traces.resize(static_cast<size_t>(st.workers->size()));
   if (st.tracing) {
-    for (WorkerTrace& t : st.traces) t.events.resize(main_steps);
+    for (WorkerTrace& t : st.traces) t.events.resize(WorkerTrace::kTraceEventsPerStep * main_steps);
   }
 }
 
@@ -128,7 +135,7 @@ Status run_main(Executor::State& st) {
   for (int32_t b = 0; b < n; ++b) {
     st.pending[b].store(st.branches[b].pred_count, std::memory_order_relaxed);
   }
-  for (WorkerTrace& t : st.traces) t.count = 0;
+  for (WorkerTrace& t : st.traces) t.count = t.dropped = 0;
   st.failed.store(false, std::memory_order_relaxed);
   st.remaining.store(n, std::memory_order_relaxed);
   st.run_start_ns = st.tracing ? steady_now_ns() : 0;

@@ -57,15 +57,26 @@ struct ReadyQueue {
 
 struct TraceEvent {
   int32_t step;
-  int32_t branch;
+  int32_t branch;    // -1 for help: the writer finds the step's branch
   int64_t begin_ns;  // since the run's start (steady clock)
   int64_t end_ns;
+  bool help;  // the worker ran tiles of `step`'s intra-op work, posted by another worker
 };
 
-// One worker's events of the current run; sized at create for every main step.
+// One worker's events of the current run, sized at create (kTraceEventsPerStep per main step);
+// events past that are counted, not kept.
 struct alignas(64) WorkerTrace {
+  static constexpr size_t kTraceEventsPerStep = 4;
   std::vector<TraceEvent> events;
   size_t count = 0;
+  size_t dropped = 0;
+  void add(const TraceEvent& e) {
+    if (count < events.size()) {
+      events[count++] = e;
+    } else {
+      ++dropped;
+    }
+  }
 };
 
 struct Executor::State {

@@ -15,6 +15,7 @@ namespace {
 
 thread_local Team* tls_team = nullptr;
 thread_local int tls_index = -1;
+thread_local int32_t tls_tag = -1;
 
 // PTHREADPOOL_FLAG_DISABLE_DENORMALS: flush denormal inputs and results to zero while a thread
 // runs tiles of the job, then restore its mode. Every participant does it, so a tile's result
@@ -79,6 +80,7 @@ struct alignas(64) Team::Slot {
   std::atomic<uint32_t> state{0};
   std::atomic<int32_t> users{0};  // helpers registered
   int threads = 1;                // the job's thread limit (poster included)
+  int32_t tag = -1;               // the poster's tag (set_tag)
   const PoolJob* job = nullptr;
   alignas(64) std::atomic<size_t> next{0};  // first unclaimed tile
   alignas(64) std::atomic<size_t> done{0};  // tiles finished by helpers
@@ -179,13 +181,15 @@ void Team::serve(int index) {
   }
 }
 
-bool Team::help() {
+void Team::set_tag(int32_t tag) { tls_tag = tag; }
+
+bool Team::help(int32_t* tag) {
   bool any = false;
-  for (int k = 0; k <= members_; ++k) any = help_slot(slots_[k]) || any;
+  for (int k = 0; k <= members_; ++k) any = help_slot(slots_[k], tag) || any;
   return any;
 }
 
-bool Team::help_slot(Slot& s) {
+bool Team::help_slot(Slot& s, int32_t* tag) {
   const uint32_t state = s.state.load(std::memory_order_acquire);
   if ((state & 1) == 0) return false;
   s.users.fetch_add(1, std::memory_order_seq_cst);
@@ -202,6 +206,7 @@ bool Team::help_slot(Slot& s) {
       s.done.fetch_add(end - begin, std::memory_order_acq_rel);
       any = true;
     }
+    if (any && tag != nullptr) *tag = s.tag;
   }
   s.users.fetch_sub(1, std::memory_order_release);
   return any;
@@ -221,6 +226,7 @@ void Team::run(PoolJob& job, int threads) {
   // Publish: the job's fields, then the odd state (release) that makes helpers read them.
   s->job = &job;
   s->threads = threads;
+  s->tag = tls_tag;
   s->next.store(0, std::memory_order_relaxed);
   s->done.store(0, std::memory_order_relaxed);
   const uint32_t open = s->state.load(std::memory_order_relaxed) + 1;

@@ -88,9 +88,13 @@ class Team {
   // its owner signals (the executor: a branch made ready).
   WaitSignal& signal() { return signal_; }
 
-  // Runs chunks of one posted job that still has unclaimed tiles and room for a helper;
-  // returns false when there was none.
-  bool help();
+  // Runs chunks of posted jobs that still have unclaimed tiles and room for a helper; returns
+  // false when there was none. *tag (if given) gets the tag of the last job it helped with.
+  bool help(int32_t* tag = nullptr);
+
+  // Tags the jobs the calling thread posts from now on (the executor: the main step it runs),
+  // so a helper can say whose work it did (the trace).
+  static void set_tag(int32_t tag);
 
   // Runs `job` on the calling thread and on members that help, and returns when every tile ran.
   void run(PoolJob& job, int threads);
@@ -98,7 +102,7 @@ class Team {
  private:
   struct alignas(64) Slot;
   void serve(int index);  // an own thread's loop
-  bool help_slot(Slot& s);
+  bool help_slot(Slot& s, int32_t* tag);
 
   std::unique_ptr<Slot[]> slots_;  // one per member, then the shared slot
   int members_;

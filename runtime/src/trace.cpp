@@ -1,6 +1,7 @@
 // Chrome trace JSON ("Trace Event Format") of the last run: one complete ("X") event per step,
-// one row (tid) per worker, named after the core it is pinned to. Perfetto and
-// chrome://tracing open it.
+// and one per stretch a worker spent helping another worker's step with its intra-op tiles
+// (args.help = 1, same name and branch as the step), one row (tid) per worker, named after the
+// core it is pinned to. Perfetto and chrome://tracing open it.
 #include <cstdio>
 #include <string>
 
@@ -58,18 +59,30 @@ Status write_trace(const Executor::State& st, const std::string& path) {
                  "\"args\":{\"sort_index\":%d}}",
                  w, w);
   }
+  std::vector<int32_t> branch_of(main.steps.size(), -1);
+  for (size_t b = 0; b < st.branches.size(); ++b)
+    for (int32_t k : st.branches[b].steps) branch_of[k] = static_cast<int32_t>(b);
+  size_t dropped = 0;
   for (int w = 0; w < static_cast<int>(st.traces.size()); ++w) {
     const WorkerTrace& t = st.traces[w];
+    dropped += t.dropped;
     for (size_t i = 0; i < t.count; ++i) {
       const TraceEvent& e = t.events[i];
       const Step& s = main.steps[e.step];
       std::fprintf(f,
                    ",\n{\"name\":%s,\"cat\":%s,\"ph\":\"X\",\"pid\":1,\"tid\":%d,"
-                   "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"step\":%d,\"branch\":%d}}",
+                   "\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"step\":%d,\"branch\":%d%s}}",
                    json_string(s.name).c_str(), json_string(s.op_type).c_str(), w,
                    static_cast<double>(e.begin_ns) / 1e3,
-                   static_cast<double>(e.end_ns - e.begin_ns) / 1e3, e.step, e.branch);
+                   static_cast<double>(e.end_ns - e.begin_ns) / 1e3, e.step,
+                   e.help ? branch_of[e.step] : e.branch, e.help ? ",\"help\":1" : "");
     }
+  }
+  if (dropped > 0) {
+    std::fprintf(f,
+                 ",\n{\"name\":\"trace buffer full\",\"ph\":\"i\",\"s\":\"g\",\"pid\":1,"
+                 "\"tid\":0,\"ts\":0,\"args\":{\"dropped_events\":%zu}}",
+                 dropped);
   }
   std::fprintf(f, "\n]}\n");
   const bool ok = std::ferror(f) == 0;
