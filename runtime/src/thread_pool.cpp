@@ -69,7 +69,7 @@ bool claim(std::atomic<size_t>& next, size_t total, int threads, size_t* begin, 
 
 void run_serial(const PoolJob& job) {
   DenormalsOff guard((job.flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0);
-  for (size_t t = 0; t < job.total; ++t) call_tile(job, t);
+  run_tiles(job, 0, job.total);
 }
 
 // A posted job and who works on it. `state` is odd while the job is open for helpers. A helper
@@ -86,20 +86,10 @@ struct alignas(64) Team::Slot {
   alignas(64) std::atomic<size_t> done{0};  // tiles finished by helpers
 };
 
-void call_tile(const PoolJob& job, size_t t) {
-  // Tile coordinates, last dimension fastest; a tiled dimension passes its tile's start and,
-  // after all starts, its size.
-  size_t a[8];
-  size_t sizes[6];
-  for (int d = job.rank - 1; d >= 0; --d) {
-    const size_t index = t % job.count[d];
-    t /= job.count[d];
-    const size_t start = index * job.tile[d];
-    a[d] = start;
-    sizes[d] = std::min(job.tile[d], job.range[d] - start);
-  }
-  int n = job.rank;
-  for (int d = job.rank - job.tiled; d < job.rank; ++d) a[n++] = sizes[d];
+namespace {
+
+// Calls the task with its n arguments a[0, n) after the context (and the id).
+inline void call(const PoolJob& job, const size_t* a, int n) {
   void* c = job.context;
   using S = size_t;
   if (job.with_id) {
@@ -137,6 +127,33 @@ void call_tile(const PoolJob& job, size_t t) {
       return reinterpret_cast<void (*)(void*, S, S, S, S, S, S, S, S)>(job.fn)(
           c, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
     default: return;  // no such variant in pthreadpool.h
+  }
+}
+
+}  // namespace
+
+void run_tiles(const PoolJob& job, size_t begin, size_t end) {
+  if (begin >= end) return;
+  // Tile index per dimension, last dimension fastest: divided out of `begin` once, then counted
+  // up. A tiled dimension passes its tile's start and, after all starts, its size.
+  const int rank = job.rank;
+  const int first_tiled = rank - job.tiled;
+  size_t index[6];
+  size_t rest = begin;
+  for (int d = rank - 1; d >= 0; --d) {
+    index[d] = rest % job.count[d];
+    rest /= job.count[d];
+  }
+  size_t a[8];
+  for (size_t t = begin; t < end; ++t) {
+    int n = rank;
+    for (int d = 0; d < rank; ++d) a[d] = index[d] * job.tile[d];
+    for (int d = first_tiled; d < rank; ++d) a[n++] = std::min(job.tile[d], job.range[d] - a[d]);
+    call(job, a, n);
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++index[d] < job.count[d]) break;
+      index[d] = 0;
+    }
   }
 }
 
@@ -202,7 +219,7 @@ bool Team::help_slot(Slot& s, int32_t* tag) {
     size_t begin, end;
     DenormalsOff guard((job.flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0);
     while (claim(s.next, job.total, s.threads, &begin, &end)) {
-      for (size_t t = begin; t < end; ++t) call_tile(job, t);
+      run_tiles(job, begin, end);
       s.done.fetch_add(end - begin, std::memory_order_acq_rel);
       any = true;
     }
@@ -237,7 +254,7 @@ void Team::run(PoolJob& job, int threads) {
   {
     DenormalsOff guard((job.flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0);
     while (claim(s->next, job.total, threads, &begin, &end)) {
-      for (size_t t = begin; t < end; ++t) call_tile(job, t);
+      run_tiles(job, begin, end);
       mine += end - begin;
     }
   }

@@ -45,7 +45,7 @@ namespace parallax::rt {
 
 // One call of pthreadpool_parallelize_*: `rank` dimensions, the last `tiled` of them tiled.
 struct PoolJob {
-  void (*fn)() = nullptr;  // the task, called through its exact type (see call_tile)
+  void (*fn)() = nullptr;  // the task, called through its exact type (run_tiles)
   void* context = nullptr;
   bool with_id = false;  // the *_with_uarch variants: the task takes a uint32_t id first
   uint32_t id = 0;
@@ -114,8 +114,9 @@ class Team {
   WaitSignal signal_;
 };
 
-// Runs job tile `t` (a linear index over job.count) on the calling thread.
-void call_tile(const PoolJob& job, size_t t);
+// Runs job tiles [begin, end) (linear indices over job.count, last dimension fastest) on the
+// calling thread.
+void run_tiles(const PoolJob& job, size_t begin, size_t end);
 // Runs every tile of `job` on the calling thread, in order.
 void run_serial(const PoolJob& job);
 
