@@ -178,6 +178,13 @@ const std::unordered_map<std::string, MacFn>& mac_table() {
        [](const ir::Graph& g, const ir::Node& n) { return conv_macs(g, n, 1); }},
       {"com.parallax.FusedGemm", gemm_macs},
       {"com.parallax.FusedMatMul", matmul_macs},
+      // FusedAttention(q, kt, v): both products, (rows x N) x (K + D) MACs.
+      {"com.parallax.FusedAttention",
+       [](const ir::Graph& g, const ir::Node& n) {
+         return known_numel(g, output(n)) / known_dim(g, output(n), -1) *
+                known_dim(g, input(n, 1), -1) *
+                (known_dim(g, input(n, 0), -1) + known_dim(g, output(n), -1));
+       }},
       {"com.parallax.MaxPoolNhwc", pool_macs},
       {"com.parallax.AveragePoolNhwc", pool_macs},
       {"com.parallax.GlobalAveragePoolNhwc", per_input},

@@ -7,6 +7,7 @@
 #include "passes/branches.h"
 #include "passes/canonicalize.h"
 #include "passes/eliminate_dead_code.h"
+#include "passes/fuse_attention.h"
 #include "passes/layout.h"
 #include "passes/place.h"
 #include "passes/plan_memory.h"
@@ -25,6 +26,13 @@ const std::vector<PassInfo>& pipeline() {
       // the graph that will run (folded shapes, fused kernels, no copies), not the exported one.
       {"canonicalize", "fold constants, remove copies, fuse BN/bias/activations, GELU, LayerNorm",
        [](PassContext& c) { return canonicalize(c.graph); }},
+      // fuse-attention after canonicalize, whose folding and copy removal expose the
+      // MatMul -> Softmax -> MatMul chain, and before place, which must cost the fused node.
+      {"fuse-attention", "MatMul + last-axis Softmax + MatMul -> com.parallax.FusedAttention",
+       [](PassContext& c) {
+         fuse_attention(c.graph);
+         return rt::Status::ok();
+       }},
       // layout right after canonicalize: it maps the fused convolutions (and needs BN already
       // folded into them), and it adds Transpose nodes, so it must precede place, after which
       // node ids are final.

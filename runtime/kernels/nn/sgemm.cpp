@@ -13,14 +13,16 @@ namespace {
 
 // A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x k] x a panel of B:
 // k rows of NR floats, `prs` floats apart (NR when packed, B's row stride when read in place).
+// `bias`: NR floats the accumulators start from, or null for zeros.
 using TileFn = void (*)(int64_t k, const float* a, int64_t lda, int mr, const float* panel,
-                        int64_t prs, float* c, int64_t ldc, int nr);
+                        int64_t prs, float* c, int64_t ldc, int nr, const float* bias);
 
 struct Kernel {
   int mr;  // rows per tile
-  int nr;  // columns per tile = panel width
+  int nr;  // columns per tile = panel width (at most kMaxNr)
   TileFn tile;
 };
+constexpr int kMaxNr = 32;
 
 // V: W floats; VU: the same at any float alignment (unaligned loads and stores of C). Loads
 // and stores go through these types, never memcpy: an address-taken accumulator array would
@@ -38,13 +40,15 @@ struct Vec {
 template <int W, int MR, int NV>
 __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64_t lda, int mr,
                                                 const float* panel, int64_t prs, float* c,
-                                                int64_t ldc, int nr) {
+                                                int64_t ldc, int nr, const float* bias) {
   using V = typename Vec<W>::type;
   using VU = typename Vec<W>::unaligned;
   constexpr int NR = W * NV;
+  V start[NV];
+  for (int v = 0; v < NV; ++v) start[v] = bias ? reinterpret_cast<const VU*>(bias)[v] : V{};
   V acc[MR][NV];
   for (int r = 0; r < MR; ++r)
-    for (int v = 0; v < NV; ++v) acc[r][v] = V{};
+    for (int v = 0; v < NV; ++v) acc[r][v] = start[v];
   const float* ar[MR];
   for (int r = 0; r < MR; ++r) ar[r] = a + static_cast<int64_t>(r < mr ? r : mr - 1) * lda;
   for (int64_t p = 0; p < k; ++p, panel += prs) {
@@ -68,25 +72,23 @@ __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64
 }
 
 void tile_portable(int64_t k, const float* a, int64_t lda, int mr, const float* panel, int64_t prs,
-                   float* c, int64_t ldc, int nr) {
-  tile<4, 4, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+                   float* c, int64_t ldc, int nr, const float* bias) {
+  tile<4, 4, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PARALLAX_SGEMM_X86 1
 // 32 vector registers: 8 x 2 accumulators, two B vectors, one broadcast.
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) void tile_avx512(int64_t k, const float* a,
-                                                                      int64_t lda, int mr,
-                                                                      const float* panel,
-                                                                      int64_t prs, float* c,
-                                                                      int64_t ldc, int nr) {
-  tile<16, 8, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void tile_avx512(
+    int64_t k, const float* a, int64_t lda, int mr, const float* panel, int64_t prs, float* c,
+    int64_t ldc, int nr, const float* bias) {
+  tile<16, 8, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
 }
 // 16 vector registers: 6 x 2 accumulators, two B vectors, one broadcast.
 __attribute__((target("avx2,fma"))) void tile_avx2(int64_t k, const float* a, int64_t lda, int mr,
                                                    const float* panel, int64_t prs, float* c,
-                                                   int64_t ldc, int nr) {
-  tile<8, 6, 2>(k, a, lda, mr, panel, prs, c, ldc, nr);
+                                                   int64_t ldc, int nr, const float* bias) {
+  tile<8, 6, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
 }
 #endif
 
@@ -118,7 +120,7 @@ struct PanelPlan {
 PanelPlan plan_panels(const SgemmArgs& g, const Kernel& kern) {
   PanelPlan pp;
   pp.panels = (g.n + kern.nr - 1) / kern.nr;
-  if (g.b_cs == 1 && g.m <= 4 * kern.mr) pp.first_packed = g.n / kern.nr;
+  if (g.b_packed == nullptr && g.b_cs == 1 && g.m <= 4 * kern.mr) pp.first_packed = g.n / kern.nr;
   return pp;
 }
 
@@ -127,7 +129,8 @@ struct Job {
   Kernel kern;
   PanelPlan pp;
   int64_t panel_elems;  // k * nr
-  float* packed;
+  float* packed;        // where pack_panel writes
+  const float* panels;  // where compute_block reads them: `packed`, or SgemmArgs::b_packed
 };
 
 // Packs the `slot`-th packed panel of B matrix `bi`: k rows of nr floats, zero past column n.
@@ -160,8 +163,8 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
   const Kernel& kern = job.kern;
   const float* a = g.a + (g.a_off ? g.a_off[t] : 0);
   float* c = g.c + (g.c_off ? g.c_off[t] : 0);
-  const int64_t bi = g.b_index ? g.b_index[t] : 0;
-  const float* packed = job.packed + bi * job.pp.packed() * job.panel_elems;
+  const int64_t bi = g.b_packed == nullptr && g.b_index ? g.b_index[t] : 0;
+  const float* packed = job.panels + bi * job.pp.packed() * job.panel_elems;
   const int64_t i_end = static_cast<int64_t>(i0 + mi);
   for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
     const int64_t j0 = p * kern.nr;
@@ -170,17 +173,43 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
     const float* panel = in_place ? g.b + bi * g.b_stride + j0
                                   : packed + (p - job.pp.first_packed) * job.panel_elems;
     const int64_t prs = in_place ? g.b_rs : kern.nr;
+    // The tile reads NR bias values: a ragged last panel's come zero-padded.
+    alignas(64) float padded[kMaxNr];
+    const float* bias = g.bias ? g.bias + j0 : nullptr;
+    if (bias && nr < kern.nr) {
+      std::fill(padded, padded + kern.nr, 0.0f);
+      std::copy(bias, bias + nr, padded);
+      bias = padded;
+    }
     for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += kern.mr) {
       const int mr = static_cast<int>(std::min<int64_t>(kern.mr, i_end - i));
-      kern.tile(g.k, a + i * g.lda, g.lda, mr, panel, prs, c + i * g.ldc + j0, g.ldc, nr);
+      kern.tile(g.k, a + i * g.lda, g.lda, mr, panel, prs, c + i * g.ldc + j0, g.ldc, nr, bias);
     }
   }
 }
 
 }  // namespace
 
+size_t sgemm_packed_b_floats(int64_t k, int64_t n) {
+  const int nr = kernel().nr;
+  return static_cast<size_t>((n + nr - 1) / nr * k * nr);
+}
+
+void sgemm_pack_b(const float* b, int64_t b_rs, int64_t b_cs, int64_t k, int64_t n, float* out) {
+  SgemmArgs g;
+  g.k = k;
+  g.n = n;
+  g.b = b;
+  g.b_rs = b_rs;
+  g.b_cs = b_cs;
+  Job job{&g, kernel(), {}, k * kernel().nr, out, out};
+  job.pp.panels = (n + job.kern.nr - 1) / job.kern.nr;
+  for (int64_t p = 0; p < job.pp.panels; ++p) pack_panel(&job, 0, static_cast<size_t>(p));
+}
+
 size_t sgemm_packed_floats(const SgemmArgs& g) {
   const Kernel& kern = kernel();
+  if (g.b_packed != nullptr) return 0;
   return static_cast<size_t>(g.b_count * plan_panels(g, kern).packed() * g.k * kern.nr);
 }
 
@@ -189,14 +218,22 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
   if (g.k <= 0) {
     for (int64_t t = 0; t < g.batch; ++t) {
       float* c = g.c + (g.c_off ? g.c_off[t] : 0);
-      for (int64_t i = 0; i < g.m; ++i) std::fill(c + i * g.ldc, c + i * g.ldc + g.n, 0.0f);
+      for (int64_t i = 0; i < g.m; ++i) {
+        float* row = c + i * g.ldc;
+        if (g.bias) {
+          std::copy(g.bias, g.bias + g.n, row);
+        } else {
+          std::fill(row, row + g.n, 0.0f);
+        }
+      }
     }
     return;
   }
-  Job job{&g, kernel(), {}, 0, packed};
+  Job job{&g, kernel(), {}, 0, packed, g.b_packed != nullptr ? g.b_packed : packed};
   job.pp = plan_panels(g, job.kern);
   job.panel_elems = g.k * job.kern.nr;
-  if (job.pp.packed() > 0) {
+  // Prepacked: every product reads the one matrix (b_index and b_stride do not apply).
+  if (g.b_packed == nullptr && job.pp.packed() > 0) {
     pthreadpool_parallelize_2d(pool, &pack_panel, &job, static_cast<size_t>(g.b_count),
                                static_cast<size_t>(job.pp.packed()), 0);
   }

@@ -9,7 +9,7 @@
 //   g.b = b; g.b_rs = N; g.b_cs = 1;     // B row-major (or b_rs = 1, b_cs = K: B transposed)
 //   g.c = c; g.ldc = N;
 //   float* packed = ...;                 // sgemm_packed_floats(g) floats (scratch)
-//   sgemm(g, packed, ctx.threadpool());  // c = A x B
+//   sgemm(g, packed, ctx.threadpool());  // c = A x B (+ bias per column, if g.bias)
 //
 // Method: B is copied into panels of NR columns (k-major, zero-padded at the right edge), then
 // each MR x NR block of C is accumulated in registers over the whole of k. When A is short
@@ -48,9 +48,22 @@ struct SgemmArgs {
   const int64_t* b_index = nullptr;
   int64_t b_count = 1;  // distinct B matrices (each packed once)
   int64_t b_stride = 0;
+  // B already in panels (sgemm_pack_b, one matrix, batch entries all use it): b, b_rs, b_cs,
+  // b_count and b_stride are ignored and nothing is packed per call. Constant weights are
+  // packed once this way; streaming contiguous panels beats reading B's rows in place.
+  const float* b_packed = nullptr;
+  // Optional: n values added to every row of C (the accumulators start from them).
+  const float* bias = nullptr;
 };
 
-// Floats of packing space that sgemm needs for `g` (its B matrices in panels).
+// Floats that sgemm_pack_b writes for a k x n matrix.
+size_t sgemm_packed_b_floats(int64_t k, int64_t n);
+
+// Packs B(p, j) = b[p * b_rs + j * b_cs] (k x n) into `out` (sgemm_packed_b_floats(k, n)
+// floats), the layout SgemmArgs::b_packed expects.
+void sgemm_pack_b(const float* b, int64_t b_rs, int64_t b_cs, int64_t k, int64_t n, float* out);
+
+// Floats of packing space that sgemm needs for `g` (its B matrices in panels; 0 with b_packed).
 size_t sgemm_packed_floats(const SgemmArgs& g);
 
 // C = A x B for every product of `g`; `packed` has sgemm_packed_floats(g) floats (64-byte

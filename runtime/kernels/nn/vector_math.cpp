@@ -5,6 +5,7 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace parallax::rt::kernels::nn {
 
@@ -40,10 +41,94 @@ __attribute__((always_inline)) inline void gelu_loop(const float* x, float* y, s
   }
 }
 
+// W floats (and W int32s) in one vector; U is the same at any float alignment. Explicit
+// vectors here because GCC leaves the softmax loops scalar (a select and a bit cast inside).
+template <int W>
+struct Vec {
+  typedef float F __attribute__((vector_size(W * sizeof(float))));
+  typedef float U __attribute__((vector_size(W * sizeof(float)), aligned(4)));
+  typedef int32_t I __attribute__((vector_size(W * sizeof(float))));
+};
+
+// x = exp(x) for x <= 0 (x - max of a softmax row), lane by lane; see the header comment. NaN
+// stays NaN; below -87.3 gives 0. By reference: vectors passed by value change the ABI.
+template <typename F, typename I>
+__attribute__((always_inline)) inline void exp_nonpositive(F& x) {
+  const F zero = F{};
+  const F lo = zero - 87.3f;
+  const F c = x > lo ? x : lo;
+  // Round c * log2(e) to an integer n by adding 1.5 * 2^23: n lands in the low mantissa bits
+  // (|n| <= 126), so 2^n is built from them without a float-to-int conversion.
+  const F shifted = c * 1.44269504f + 12582912.0f;
+  const F n = shifted - 12582912.0f;
+  const I scale_bits = ((__builtin_bit_cast(I, shifted) - 0x4B400000) + 127) << 23;
+  const F scale = __builtin_bit_cast(F, scale_bits);
+  const F r = c - n * 0.693359375f + n * 2.12194440e-4f;  // ln 2 in two parts
+  F p = r * (1.0f / 720.0f) + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const F e = x < lo ? zero : p * scale;
+  x = x == x ? e : x;
+}
+
+template <int W>
+__attribute__((always_inline)) inline void softmax_row(const float* x, float* s, int64_t n) {
+  using F = typename Vec<W>::F;
+  using U = typename Vec<W>::U;
+  using I = typename Vec<W>::I;
+  using F1 = Vec<1>::F;
+  using I1 = Vec<1>::I;
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  // W lanes of partial maxima and sums, combined in a fixed order: the result depends on n
+  // and W only.
+  F m = F{} + kNegInf;
+  int64_t j = 0;
+  for (; j + W <= n; j += W) {
+    const F v = *reinterpret_cast<const U*>(x + j);
+    m = v > m ? v : m;
+  }
+  float mx = kNegInf;
+  for (int l = 0; l < W; ++l) mx = std::max(mx, m[l]);
+  for (; j < n; ++j) mx = std::max(mx, x[j]);
+  // No NaN test: a NaN (which max skips), an infinite maximum or a row of -inf makes some exp
+  // NaN, hence the sum and the whole row, as in the reference.
+  F acc = F{};
+  j = 0;
+  for (; j + W <= n; j += W) {
+    F e = *reinterpret_cast<const U*>(x + j) - mx;
+    exp_nonpositive<F, I>(e);
+    *reinterpret_cast<U*>(s + j) = e;
+    acc += e;
+  }
+  float sum = 0.0f;
+  for (int l = 0; l < W; ++l) sum += acc[l];
+  for (; j < n; ++j) {
+    F1 e = F1{x[j] - mx};
+    exp_nonpositive<F1, I1>(e);
+    s[j] = e[0];
+    sum += s[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t q = 0; q < n; ++q) s[q] *= inv;
+}
+
+template <int W>
+__attribute__((always_inline)) inline void softmax_loop(const float* x, float* y, int64_t rows,
+                                                        int64_t n, int64_t ld) {
+  for (int64_t r = 0; r < rows; ++r) softmax_row<W>(x + r * ld, y + r * ld, n);
+}
+
 using LoopFn = void (*)(const float*, float*, size_t);
+using RowsFn = void (*)(const float*, float*, int64_t, int64_t, int64_t);
 
 void erf_portable(const float* x, float* y, size_t n) { erf_loop(x, y, n); }
 void gelu_portable(const float* x, float* y, size_t n) { gelu_loop(x, y, n); }
+void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t ld) {
+  softmax_loop<4>(x, y, rows, n, ld);
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PARALLAX_VMATH_X86 1
@@ -54,6 +139,15 @@ __attribute__((target("avx512f,avx512vl,avx2,fma"))) void erf_avx512(const float
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void gelu_avx512(const float* x, float* y,
                                                                       size_t n) {
   gelu_loop(x, y, n);
+}
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void softmax_avx512(const float* x, float* y,
+                                                                         int64_t rows, int64_t n,
+                                                                         int64_t ld) {
+  softmax_loop<16>(x, y, rows, n, ld);
+}
+__attribute__((target("avx2,fma"))) void softmax_avx2(const float* x, float* y, int64_t rows,
+                                                      int64_t n, int64_t ld) {
+  softmax_loop<8>(x, y, rows, n, ld);
 }
 __attribute__((target("avx2,fma"))) void erf_avx2(const float* x, float* y, size_t n) {
   erf_loop(x, y, n);
@@ -66,6 +160,7 @@ __attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, siz
 struct Loops {
   LoopFn erf;
   LoopFn gelu;
+  RowsFn softmax;
 };
 
 const Loops& loops() {
@@ -73,13 +168,13 @@ const Loops& loops() {
 #ifdef PARALLAX_VMATH_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-      return Loops{&erf_avx512, &gelu_avx512};
+      return Loops{&erf_avx512, &gelu_avx512, &softmax_avx512};
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return Loops{&erf_avx2, &gelu_avx2};
+      return Loops{&erf_avx2, &gelu_avx2, &softmax_avx2};
     }
 #endif
-    return Loops{&erf_portable, &gelu_portable};
+    return Loops{&erf_portable, &gelu_portable, &softmax_portable};
   }();
   return l;
 }
@@ -105,6 +200,18 @@ void run(LoopFn fn, const float* x, float* y, size_t n, ::pthreadpool* pool) {
   pthreadpool_parallelize_1d_tile_1d(pool, &run_range, &job, n, kChunk, 0);
 }
 
+struct SoftmaxJob {
+  const float* x;
+  float* y;
+  int64_t n, ld;
+};
+
+void softmax_range(void* context, size_t start, size_t count) {
+  const SoftmaxJob& job = *static_cast<const SoftmaxJob*>(context);
+  const int64_t off = static_cast<int64_t>(start) * job.ld;
+  loops().softmax(job.x + off, job.y + off, static_cast<int64_t>(count), job.n, job.ld);
+}
+
 }  // namespace
 
 void erf_f32(const float* x, float* y, size_t n, ::pthreadpool* pool) {
@@ -112,5 +219,19 @@ void erf_f32(const float* x, float* y, size_t n, ::pthreadpool* pool) {
 }
 
 void gelu_erf_f32(float* y, size_t n, ::pthreadpool* pool) { run(loops().gelu, y, y, n, pool); }
+
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, int64_t ld,
+                      ::pthreadpool* pool) {
+  if (rows <= 0 || n <= 0) return;
+  // Rows per task: about 16K elements, enough to hide the dispatch.
+  const int64_t tile = std::max<int64_t>(1, 16384 / n);
+  if (pool == nullptr || rows <= tile) {
+    loops().softmax(x, y, rows, n, ld);
+    return;
+  }
+  SoftmaxJob job{x, y, n, ld};
+  pthreadpool_parallelize_1d_tile_1d(pool, &softmax_range, &job, static_cast<size_t>(rows),
+                                     static_cast<size_t>(tile), 0);
+}
 
 }  // namespace parallax::rt::kernels::nn

@@ -8,9 +8,14 @@
 // degree 6 and Q of degree 4 in x^2, fitted for this file by iterated weighted least squares;
 // its largest absolute error against erf is 5e-7 in float arithmetic. NaN stays NaN.
 // Each element is computed alone, so results do not depend on the thread count.
+//
+// softmax_rows_f32's exp is 2^n * P(r) after reducing x = n ln 2 + r, |r| <= ln(2) / 2, with P
+// the degree-6 Taylor polynomial (relative error under 2e-7 before rounding); inputs below
+// -87.3 (where expf is at most 2^-126) give 0, as expf underflows there too.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 struct pthreadpool;
 
@@ -21,5 +26,12 @@ void erf_f32(const float* x, float* y, size_t n, ::pthreadpool* pool);
 
 // Gelu (erf form) of y[0, n) in place.
 void gelu_erf_f32(float* y, size_t n, ::pthreadpool* pool);
+
+// Softmax of each of `rows` rows of n floats (row r at x + r * ld) into y (same layout; y may
+// be x): max, then exp(x - max) summed in interleaved partial sums, then one multiplication
+// by 1 / sum. Rows are split over `pool` (may be null); each row is one thread's, so results
+// do not depend on the thread count. A NaN anywhere in a row makes the row NaN.
+void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, int64_t ld,
+                      ::pthreadpool* pool);
 
 }  // namespace parallax::rt::kernels::nn
