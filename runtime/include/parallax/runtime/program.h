@@ -112,7 +112,8 @@ struct BranchProgram {
   std::vector<int32_t> succs;  // branches that wait for this one (sorted, unique)
   int32_t pred_count = 0;      // how many branches list this one in `succs`
   int32_t processor = 0;       // index into Program::processors
-  int32_t threads = 1;         // intra-op threads; 0 = every core the executor gives its cluster
+  int32_t threads = 1;  // the plan's intra-op threads (its estimate); the executor lets every
+                        // branch use all idle workers of its cluster (docs/runtime-api.md)
 };
 
 // A processor of the compile-time schedule: a CPU core cluster (fastest first) or the GPU queue.
