@@ -51,12 +51,15 @@ class DenormalsOff {
 };
 
 // Claims the next chunk of [0, total): about a (2 * threads)-th of what is left, so chunks shrink
-// as the job ends and a late helper still finds some. Returns false when nothing is left.
+// as the job ends and a late helper still finds some, but never below an (8 * threads)-th of the
+// job, which bounds the claims per job. Returns false when nothing is left.
 bool claim(std::atomic<size_t>& next, size_t total, int threads, size_t* begin, size_t* end) {
   size_t cur = next.load(std::memory_order_relaxed);
+  const size_t t = static_cast<size_t>(threads);
+  const size_t floor = std::max<size_t>(1, total / (8 * t));
   for (;;) {
     if (cur >= total) return false;
-    const size_t chunk = std::max<size_t>(1, (total - cur) / (2 * static_cast<size_t>(threads)));
+    const size_t chunk = std::min(total - cur, std::max(floor, (total - cur) / (2 * t)));
     if (next.compare_exchange_weak(cur, cur + chunk, std::memory_order_relaxed)) {
       *begin = cur;
       *end = cur + chunk;
@@ -218,12 +221,17 @@ bool Team::help_slot(Slot& s, int32_t* tag) {
     const PoolJob& job = *s.job;
     size_t begin, end;
     DenormalsOff guard((job.flags & PTHREADPOOL_FLAG_DISABLE_DENORMALS) != 0);
+    size_t ran = 0;
     while (claim(s.next, job.total, s.threads, &begin, &end)) {
       run_tiles(job, begin, end);
-      s.done.fetch_add(end - begin, std::memory_order_acq_rel);
-      any = true;
+      ran += end - begin;
     }
-    if (any && tag != nullptr) *tag = s.tag;
+    // One update of the shared count per helper and job: the poster only waits for the total.
+    if (ran > 0) {
+      s.done.fetch_add(ran, std::memory_order_acq_rel);
+      any = true;
+      if (tag != nullptr) *tag = s.tag;
+    }
   }
   s.users.fetch_sub(1, std::memory_order_release);
   return any;
