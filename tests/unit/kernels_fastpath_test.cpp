@@ -295,6 +295,33 @@ TEST_CASE("vector_math: erf_f32 and gelu_erf_f32 against libm", "[fastpath]") {
   CHECK(std::isnan(y));
 }
 
+TEST_CASE("vector_math: silu_f32 against a double oracle", "[fastpath]") {
+  std::vector<float> x;
+  for (float v = -100.0f; v <= 100.0f; v += 0.00731f) x.push_back(v);
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-40f, -87.0f, -88.5f, -103.0f, 88.5f, 1e30f,
+                  -1e30f, INFINITY})
+    x.push_back(v);
+  std::vector<float> y = x, y2 = x;
+  Pool pool(2);
+  nn::silu_f32(y.data(), y.size(), nullptr);
+  nn::silu_f32(y2.data(), y2.size(), pool.p);  // elementwise: any split gives the same bits
+  REQUIRE(std::memcmp(y.data(), y2.data(), y.size() * sizeof(float)) == 0);
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double v = x[i], want = v / (1.0 + std::exp(-v));
+    INFO("x = " << v);
+    if (std::isinf(want)) {
+      REQUIRE(y[i] == want);
+    } else {
+      REQUIRE(std::fabs(y[i] - want) <= 1e-6 * std::max(1e-30, std::fabs(want)) + 1e-37);
+    }
+  }
+  // -inf * sigmoid(-inf) is -inf * 0 in the reference too; NaN stays NaN.
+  float edge[2] = {-INFINITY, std::nanf("")};
+  nn::silu_f32(edge, 2, nullptr);
+  CHECK(std::isnan(edge[0]));
+  CHECK(std::isnan(edge[1]));
+}
+
 TEST_CASE("LayerNormalization float32 fast path matches a double oracle on 1, 2, 3 threads",
           "[fastpath]") {
   for (int trial = 0; trial < 10; ++trial) {

@@ -74,6 +74,33 @@ __attribute__((always_inline)) inline void exp_nonpositive(F& x) {
   x = x == x ? e : x;
 }
 
+// x = x * sigmoid(x) lane by lane: with e = exp(-|x|) <= 1, sigmoid(x) is 1 / (1 + e) for x >= 0
+// and e / (1 + e) below, so the exp never overflows. By reference, as exp_nonpositive.
+template <typename F, typename I>
+__attribute__((always_inline)) inline void silu_lanes(F& x) {
+  F e = x < 0 ? x : -x;
+  exp_nonpositive<F, I>(e);
+  const F r = 1.0f / (1.0f + e);
+  x = x * (x < 0 ? e * r : r);
+}
+
+template <int W>
+__attribute__((always_inline)) inline void silu_loop(const float* x, float* y, size_t n) {
+  using F = typename Vec<W>::F;
+  using U = typename Vec<W>::U;
+  size_t i = 0;
+  for (; i + W <= n; i += W) {
+    F v = *reinterpret_cast<const U*>(x + i);
+    silu_lanes<F, typename Vec<W>::I>(v);
+    *reinterpret_cast<U*>(y + i) = v;
+  }
+  for (; i < n; ++i) {
+    Vec<1>::F v{x[i]};
+    silu_lanes<Vec<1>::F, Vec<1>::I>(v);
+    y[i] = v[0];
+  }
+}
+
 template <int W>
 __attribute__((always_inline)) inline void softmax_row(const float* x, float* s, int64_t n) {
   using F = typename Vec<W>::F;
@@ -126,6 +153,7 @@ using RowsFn = void (*)(const float*, float*, int64_t, int64_t, int64_t);
 
 void erf_portable(const float* x, float* y, size_t n) { erf_loop(x, y, n); }
 void gelu_portable(const float* x, float* y, size_t n) { gelu_loop(x, y, n); }
+void silu_portable(const float* x, float* y, size_t n) { silu_loop<4>(x, y, n); }
 void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t ld) {
   softmax_loop<4>(x, y, rows, n, ld);
 }
@@ -149,6 +177,13 @@ __attribute__((target("avx2,fma"))) void softmax_avx2(const float* x, float* y, 
                                                       int64_t n, int64_t ld) {
   softmax_loop<8>(x, y, rows, n, ld);
 }
+__attribute__((target("avx512f,avx512vl,avx2,fma"))) void silu_avx512(const float* x, float* y,
+                                                                      size_t n) {
+  silu_loop<16>(x, y, n);
+}
+__attribute__((target("avx2,fma"))) void silu_avx2(const float* x, float* y, size_t n) {
+  silu_loop<8>(x, y, n);
+}
 __attribute__((target("avx2,fma"))) void erf_avx2(const float* x, float* y, size_t n) {
   erf_loop(x, y, n);
 }
@@ -161,6 +196,7 @@ struct Loops {
   LoopFn erf;
   LoopFn gelu;
   RowsFn softmax;
+  LoopFn silu;
 };
 
 const Loops& loops() {
@@ -168,13 +204,13 @@ const Loops& loops() {
 #ifdef PARALLAX_VMATH_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-      return Loops{&erf_avx512, &gelu_avx512, &softmax_avx512};
+      return Loops{&erf_avx512, &gelu_avx512, &softmax_avx512, &silu_avx512};
     }
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return Loops{&erf_avx2, &gelu_avx2, &softmax_avx2};
+      return Loops{&erf_avx2, &gelu_avx2, &softmax_avx2, &silu_avx2};
     }
 #endif
-    return Loops{&erf_portable, &gelu_portable, &softmax_portable};
+    return Loops{&erf_portable, &gelu_portable, &softmax_portable, &silu_portable};
   }();
   return l;
 }
@@ -219,6 +255,8 @@ void erf_f32(const float* x, float* y, size_t n, ::pthreadpool* pool) {
 }
 
 void gelu_erf_f32(float* y, size_t n, ::pthreadpool* pool) { run(loops().gelu, y, y, n, pool); }
+
+void silu_f32(float* y, size_t n, ::pthreadpool* pool) { run(loops().silu, y, y, n, pool); }
 
 void softmax_rows_f32(const float* x, float* y, int64_t rows, int64_t n, int64_t ld,
                       ::pthreadpool* pool) {

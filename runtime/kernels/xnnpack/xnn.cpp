@@ -53,9 +53,9 @@ Status Epilogue::init(const KernelContext& ctx) {
       return check(xnn_create_leaky_relu_nc_f32(1, 1, 1, act_.p0, 0, unary_.out()),
                    "create leaky relu");
     case Kind::kSiLU:
-      PARALLAX_RETURN_IF_ERROR(
-          check(xnn_create_sigmoid_nc_f32(1, 1, 1, 0, unary_.out()), "create sigmoid"));
-      return check(xnn_create_multiply_nd_f32(-kInf, kInf, 0, multiply_.out()), "create multiply");
+      // One pass over y (nn/vector_math.h); XNNPACK's sigmoid then multiply took three.
+      silu_ = true;
+      return Status::ok();
     case Kind::kGelu:
       gelu_ = true;  // vectorised erf (nn/vector_math.h), within 5e-7 of libm's
       return Status::ok();
@@ -71,37 +71,32 @@ Status Epilogue::apply(KernelContext& ctx, float* y, size_t n) const {
     nn::gelu_erf_f32(y, n, ctx.threadpool());
     return Status::ok();
   }
+  if (silu_) {
+    nn::silu_f32(y, n, ctx.threadpool());
+    return Status::ok();
+  }
   if (loop_) {
     act_.apply<float>(y, static_cast<int64_t>(n));
     return Status::ok();
   }
   if (!unary_ || n == 0) return Status::ok();
   pthreadpool_t pool = ctx.threadpool();
-  float* dst = y;
-  if (multiply_) dst = static_cast<float*>(ctx.scratch(n * sizeof(float) + XNN_EXTRA_BYTES));
   xnn_status s = xnn_status_success;
   switch (act_.kind) {
     case Kind::kSigmoid:
-    case Kind::kSiLU:
-      s = xnn_setup_sigmoid_nc_f32(unary_.get(), n, y, dst, pool);
+      s = xnn_setup_sigmoid_nc_f32(unary_.get(), n, y, y, pool);
       break;
     case Kind::kHardSwish:
-      s = xnn_setup_hardswish_nc_f32(unary_.get(), n, y, dst, pool);
+      s = xnn_setup_hardswish_nc_f32(unary_.get(), n, y, y, pool);
       break;
     case Kind::kLeakyRelu:
-      s = xnn_setup_leaky_relu_nc_f32(unary_.get(), n, y, dst, pool);
+      s = xnn_setup_leaky_relu_nc_f32(unary_.get(), n, y, y, pool);
       break;
     default:
       return Status::internal("epilogue operator for an activation without one");
   }
   PARALLAX_RETURN_IF_ERROR(check(s, "setup activation"));
-  PARALLAX_RETURN_IF_ERROR(unary_.run(ctx));
-  if (!multiply_) return Status::ok();
-  const size_t shape[1] = {n};
-  PARALLAX_RETURN_IF_ERROR(
-      check(xnn_setup_multiply_nd_f32(multiply_.get(), 1, shape, 1, shape, y, dst, y, pool),
-            "setup multiply"));
-  return multiply_.run(ctx);
+  return unary_.run(ctx);
 }
 
 }  // namespace parallax::rt::kernels::xnn

@@ -93,9 +93,9 @@ class Epilogue {
   nn::Activation act_;
   float min_ = -kInf, max_ = kInf;
   Operator unary_;     // sigmoid / hardswish / leaky relu
-  Operator multiply_;  // SiLU: y * sigmoid(y)
   bool loop_ = false;  // apply act_ with the reference loop
   bool gelu_ = false;  // apply nn::gelu_erf_f32
+  bool silu_ = false;  // apply nn::silu_f32
 };
 
 }  // namespace parallax::rt::kernels::xnn
