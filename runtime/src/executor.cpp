@@ -85,12 +85,19 @@ Status start_workers(const ExecutorOptions& o, Executor::State& st) {
   for (size_t c = 0; c < st.cluster_cpus.size(); ++c) {
     const std::vector<int>& cpus = st.cluster_cpus[c];
     st.teams.push_back(std::make_unique<Team>(static_cast<int>(cpus.size()), 0, o.spin));
+    // A cluster's workers may run on any CPU of its budget (workers.h says why not one each).
+    std::vector<int> mask;
+    if (o.pin_threads) {
+      mask = cpus;
+      std::sort(mask.begin(), mask.end());
+      mask.erase(std::unique(mask.begin(), mask.end()), mask.end());
+    }
     for (size_t k = 0; k < cpus.size(); ++k) {
-      specs.push_back({o.pin_threads ? cpus[k] : -1, static_cast<int>(c)});
+      specs.push_back({mask, static_cast<int>(c)});
       st.member_index.push_back(static_cast<int>(k));
     }
   }
-  specs[0].cpu = -1;  // the caller's thread is never moved; it stands in for that core
+  specs[0].cpus.clear();  // the caller's thread is never moved
   return WorkerPool::create(specs, o.spin, &st.workers);
 }
 
@@ -234,8 +241,9 @@ std::string Executor::describe_threads() const {
       if (i == 0) {
         s += "caller";
       } else {
-        s += w.spec(i).cpu >= 0 ? "cpu" + std::to_string(w.spec(i).cpu) : "any";
-        if (w.spec(i).cpu >= 0 && !w.pinned(i)) s += "!";
+        const std::vector<int>& cpus = w.spec(i).cpus;
+        s += cpus.empty() ? "any" : "cpu" + format_cpu_list(cpus);
+        if (!cpus.empty() && !w.pinned(i)) s += "!";
       }
     }
     s += "]";

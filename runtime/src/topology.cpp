@@ -90,7 +90,9 @@ std::vector<CoreCluster> group_by(std::vector<CpuFacts> cpus, uint64_t CpuFacts:
   return clusters;
 }
 
-std::string cpu_ranges(const std::vector<int>& cpus) {
+}  // namespace
+
+std::string format_cpu_list(const std::vector<int>& cpus) {
   std::string s;
   for (size_t i = 0; i < cpus.size();) {
     size_t j = i;
@@ -102,7 +104,6 @@ std::string cpu_ranges(const std::vector<int>& cpus) {
   return s;
 }
 
-}  // namespace
 
 bool parse_cpu_list(std::string_view text, std::vector<int>* out) {
   std::vector<int> cpus;
@@ -143,7 +144,7 @@ int Topology::core_count() const {
 std::string Topology::to_string() const {
   std::string s = std::to_string(clusters.size()) +
                   (clusters.size() == 1 ? " cluster" : " clusters") + " (" + source + "):";
-  for (const CoreCluster& c : clusters) s += " [" + cpu_ranges(c.cpus) + "]";
+  for (const CoreCluster& c : clusters) s += " [" + format_cpu_list(c.cpus) + "]";
   return s;
 }
 
@@ -184,8 +185,8 @@ Status detect_topology(const TopologyOptions& options, Topology* out) {
     cpus.push_back(c);
   }
   if (cpus.empty()) {
-    return Status::invalid("none of the CPUs under " + cpu_dir + " (" + cpu_ranges(ids) +
-                           ") is in the allowed set (" + cpu_ranges(allowed) + ")");
+    return Status::invalid("none of the CPUs under " + cpu_dir + " (" + format_cpu_list(ids) +
+                           ") is in the allowed set (" + format_cpu_list(allowed) + ")");
   }
   Topology t;
   if (all_capacity && capacities_differ) {

@@ -29,7 +29,7 @@ std::string json_string(const std::string& s) {
 
 std::string row_name(const Executor::State& st, int w) {
   const WorkerSpec& spec = st.workers->spec(w);
-  std::string name = spec.cpu >= 0 ? "cpu" + std::to_string(spec.cpu) : "worker";
+  std::string name = spec.cpus.empty() ? "worker" : "cpu" + format_cpu_list(spec.cpus);
   name += " (cluster " + std::to_string(spec.cluster) + ", worker " + std::to_string(w);
   if (w == 0)
     name += ", calling thread";

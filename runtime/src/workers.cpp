@@ -28,15 +28,17 @@ void futex_wake_all(std::atomic<uint32_t>* addr) {
 }
 #endif
 
-bool pin_current_thread(int cpu) {
+bool pin_current_thread(const std::vector<int>& cpus) {
 #if defined(__linux__)
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
+  for (int cpu : cpus) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+    CPU_SET(cpu, &set);
+  }
   return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
 #else
-  (void)cpu;
+  (void)cpus;
   return false;
 #endif
 }
@@ -108,7 +110,7 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::worker_main(int w) {
-  if (specs_[w].cpu >= 0) pinned_[w] = pin_current_thread(specs_[w].cpu) ? 1 : 0;
+  if (!specs_[w].cpus.empty()) pinned_[w] = pin_current_thread(specs_[w].cpus) ? 1 : 0;
   started_.fetch_add(1, std::memory_order_release);
   uint32_t seen = 0;  // start_ is 0 until the first run, which waits for create to return
   for (;;) {

@@ -55,6 +55,7 @@ struct ExecutorOptions {
   // When non-empty: workers per detected cluster (fastest first), replacing threads/affinity.
   std::vector<int> threads_per_cluster;
   AffinityPolicy affinity = AffinityPolicy::kAll;
+  // Confine each worker thread (not the caller) to the CPUs of its cluster's budget.
   bool pin_threads = true;
   // Where to find sysfs and which CPUs are allowed (topology.h); tests point it at fixtures.
   TopologyOptions topology;
@@ -107,7 +108,8 @@ class Executor {
   // Threads this executor runs on (the caller included) and the clusters they serve.
   int thread_count() const;
   const Topology& topology() const;
-  // "4 threads: cluster 0 [caller cpu5] cluster 1 [cpu0 cpu1!]" (! = the pin failed).
+  // "4 threads: cluster 0 [caller cpu4-5] cluster 1 [cpu0-1 cpu0-1!]": per worker the CPUs it
+  // may run on (! = the pin failed).
   std::string describe_threads() const;
 
   // Implementation detail shared with the kernel context; not part of the API.

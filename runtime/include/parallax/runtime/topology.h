@@ -72,5 +72,7 @@ Topology select_clusters(const Topology& t, AffinityPolicy policy);
 
 // Parses a sysfs CPU list ("0-3,6,8-9"); false on malformed text.
 bool parse_cpu_list(std::string_view text, std::vector<int>* out);
+// Writes ascending CPU ids as such a list.
+std::string format_cpu_list(const std::vector<int>& cpus);
 
 }  // namespace parallax::rt
