@@ -108,10 +108,11 @@ struct OpResult {
 };
 
 // Builds a one-step Program for `op_type` (default domain unless `domain` is given), runs it
-// on `inputs`, and copies the outputs out.
+// on `inputs` (nullptr = an omitted optional input) with an executor of `threads` threads (the
+// step gets their pool), and copies the outputs out.
 inline OpResult run_op(const std::string& op_type, int opset, std::vector<const OwnedTensor*> inputs,
                        std::vector<rt::Attribute> attrs, int n_outputs,
-                       const std::string& domain = "") {
+                       const std::string& domain = "", int threads = 1) {
   OpResult r;
   rt::Program p;
   p.graphs.resize(1);
@@ -154,7 +155,10 @@ inline OpResult run_op(const std::string& op_type, int opset, std::vector<const 
   }
   g.steps.push_back(step);
   std::unique_ptr<rt::Executor> ex;
-  r.status = rt::Executor::create(&p, &ex);
+  rt::ExecutorOptions options;
+  options.threads = threads;
+  options.pin_threads = false;
+  r.status = rt::Executor::create(&p, options, &ex);
   if (!r.status.is_ok()) return r;
   for (size_t k = 0; k < bound.size(); ++k) {
     r.status = ex->set_input(static_cast<int>(k), inputs[bound[k]]->view());

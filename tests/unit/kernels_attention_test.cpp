@@ -16,7 +16,7 @@
 
 #include "../../runtime/kernels/nn/sgemm.h"
 #include "../../runtime/kernels/nn/vector_math.h"
-#include "kernel_harness.h"
+#include "fastpath_util.h"
 
 using namespace parallax::test;
 namespace rt = parallax::rt;
@@ -24,68 +24,9 @@ namespace nn = parallax::rt::kernels::nn;
 
 namespace {
 
-std::mt19937& rng() {
-  static std::mt19937 g(20261130);
-  return g;
-}
-int64_t pick(int64_t lo, int64_t hi) {
-  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
-}
-
-std::vector<float> random_values(int64_t n, float range) {
-  std::uniform_real_distribution<float> u(-range, range);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng());
-  return v;
-}
-
 // One FusedAttention step run by an executor with `threads` threads.
 OpResult run_attention(const std::vector<const OwnedTensor*>& ins, int threads) {
-  OpResult r;
-  rt::Program p;
-  p.graphs.resize(1);
-  rt::GraphProgram& g = p.graphs[0];
-  rt::Step step;
-  step.kernel = rt::find_kernel("com.parallax", "FusedAttention", 1);
-  step.name = "test_attention";
-  step.op_type = "FusedAttention";
-  step.domain = "com.parallax";
-  step.opset = 1;
-  for (const OwnedTensor* t : ins) {
-    rt::TensorInfo info;
-    info.name = "in" + std::to_string(step.inputs.size());
-    info.dtype = t->dtype;
-    info.shape = t->shape;
-    info.rank_known = true;
-    info.kind = rt::TensorKind::kInput;
-    g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    p.tensors.push_back(info);
-  }
-  rt::TensorInfo out;
-  out.name = "out";
-  step.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  step.output_wanted.push_back(true);
-  g.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  p.tensors.push_back(out);
-  g.steps.push_back(step);
-  std::unique_ptr<rt::Executor> ex;
-  rt::ExecutorOptions options;
-  options.threads = threads;
-  options.pin_threads = false;
-  r.status = rt::Executor::create(&p, options, &ex);
-  for (size_t i = 0; r.status.is_ok() && i < ins.size(); ++i)
-    r.status = ex->set_input(static_cast<int>(i), ins[i]->view());
-  if (r.status.is_ok()) r.status = ex->run();
-  if (!r.status.is_ok()) return r;
-  const rt::Tensor& t = ex->output(0);
-  OwnedTensor ot;
-  ot.dtype = t.dtype;
-  ot.shape.assign(t.shape.dims, t.shape.dims + t.shape.rank);
-  ot.bytes.resize(t.nbytes() + 1);
-  if (t.nbytes()) std::memcpy(ot.bytes.data(), t.data, t.nbytes());
-  r.outputs.push_back(std::move(ot));
-  return r;
+  return run_threads("FusedAttention", 1, ins, {}, threads, "com.parallax");
 }
 
 // softmax(q x kt) x v in double for one head: q [m, k], kt [k, n], v [n, d].
@@ -108,18 +49,6 @@ void oracle_head(const float* q, const float* kt, const float* v, int64_t m, int
       y[i * d + c] = acc;
     }
   }
-}
-
-// max |got - want| <= tol * max(1, max |want|).
-void require_near(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  double scale = 1.0, err = 0.0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    scale = std::max(scale, std::fabs(want[i]));
-    err = std::max(err, std::fabs(got[i] - want[i]));
-  }
-  INFO("max error " << err << " at scale " << scale);
-  REQUIRE(err <= tol * scale);
 }
 
 }  // namespace

@@ -16,106 +16,11 @@
 
 #include "../../runtime/kernels/nn/sgemm.h"
 #include "../../runtime/kernels/nn/vector_math.h"
-#include "kernel_harness.h"
+#include "fastpath_util.h"
 
 using namespace parallax::test;
 namespace rt = parallax::rt;
 namespace nn = parallax::rt::kernels::nn;
-
-namespace {
-
-std::mt19937& rng() {
-  static std::mt19937 g(20261129);
-  return g;
-}
-int64_t pick(int64_t lo, int64_t hi) {
-  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
-}
-
-std::vector<float> random_values(int64_t n) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng());
-  return v;
-}
-
-struct Pool {
-  explicit Pool(int threads) : p(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
-  ~Pool() {
-    if (p) pthreadpool_destroy(p);
-  }
-  pthreadpool_t p;
-};
-
-// Runs one step of `op` with `threads` executor threads (the step gets the pool); nullptr in
-// `ins` is an omitted optional input.
-OpResult run_threads(const std::string& op, int opset, const std::vector<const OwnedTensor*>& ins,
-                     std::vector<rt::Attribute> attrs, int threads) {
-  OpResult r;
-  rt::Program p;
-  p.graphs.resize(1);
-  rt::GraphProgram& g = p.graphs[0];
-  rt::Step step;
-  step.kernel = rt::find_kernel("", op, opset);
-  step.name = "test_" + op;
-  step.op_type = op;
-  step.opset = opset;
-  step.attributes = std::move(attrs);
-  for (const OwnedTensor* t : ins) {
-    if (t == nullptr) {  // an omitted optional input
-      step.inputs.push_back(-1);
-      continue;
-    }
-    rt::TensorInfo info;
-    info.name = "in" + std::to_string(step.inputs.size());
-    info.dtype = t->dtype;
-    info.shape = t->shape;
-    info.rank_known = true;
-    info.kind = rt::TensorKind::kInput;
-    g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    p.tensors.push_back(info);
-  }
-  rt::TensorInfo out;
-  out.name = "out";
-  step.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  step.output_wanted.push_back(true);
-  g.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  p.tensors.push_back(out);
-  g.steps.push_back(step);
-  std::unique_ptr<rt::Executor> ex;
-  rt::ExecutorOptions options;
-  options.threads = threads;
-  options.pin_threads = false;
-  r.status = rt::Executor::create(&p, options, &ex);
-  int bound = 0;
-  for (size_t i = 0; r.status.is_ok() && i < ins.size(); ++i)
-    if (ins[i] != nullptr) r.status = ex->set_input(bound++, ins[i]->view());
-  if (r.status.is_ok()) r.status = ex->run();
-  if (!r.status.is_ok()) return r;
-  const rt::Tensor& t = ex->output(0);
-  OwnedTensor ot;
-  ot.dtype = t.dtype;
-  ot.shape.assign(t.shape.dims, t.shape.dims + t.shape.rank);
-  ot.bytes.resize(t.nbytes() + 1);
-  if (t.nbytes()) std::memcpy(ot.bytes.data(), t.data, t.nbytes());
-  r.outputs.push_back(std::move(ot));
-  return r;
-}
-
-// max |got - want| <= tol * max(1, max |want|).
-void require_near(const std::vector<float>& got, const std::vector<double>& want, double tol) {
-  REQUIRE(got.size() == want.size());
-  double scale = 1.0, err = 0.0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    scale = std::max(scale, std::fabs(want[i]));
-    err = std::max(err, std::fabs(got[i] - want[i]));
-  }
-  INFO("max error " << err << " at scale " << scale);
-  REQUIRE(err <= tol * scale);
-}
-
-}  // namespace
 
 TEST_CASE("sgemm: random shapes, both B layouts, batches, match a double oracle", "[fastpath]") {
   Pool pool(3);

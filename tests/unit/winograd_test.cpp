@@ -16,36 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "kernel_harness.h"
+#include "fastpath_util.h"
 
 using namespace parallax::test;
 namespace rt = parallax::rt;
 namespace nn = parallax::rt::kernels::nn;
 
 namespace {
-
-std::mt19937& rng() {
-  static std::mt19937 g(20261130);
-  return g;
-}
-int64_t pick(int64_t lo, int64_t hi) {
-  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
-}
-
-std::vector<float> random_values(int64_t n) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = u(rng());
-  return v;
-}
-
-struct Pool {
-  explicit Pool(int threads) : p(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
-  ~Pool() {
-    if (p) pthreadpool_destroy(p);
-  }
-  pthreadpool_t p;
-};
 
 // Direct NHWC 3x3 convolution in double, then bias and clamp. *mag = the largest sum of
 // |terms| of an output, the scale that rounding errors grow with.

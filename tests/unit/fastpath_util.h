@@ -1,0 +1,72 @@
+// Test helper for the kernels' fast paths (kernels_fastpath_test, winograd_test,
+// kernels_attention_test): seeded random shapes and values, a standalone thread pool, a kernel
+// run on an executor of N threads, and a tolerance check against a double-precision oracle.
+//
+//   const std::vector<float> x = random_values(pick(1, 100));
+//   const OpResult r = run_threads("Transpose", 13, {&t}, {attr_ints("perm", {1, 0})}, 3);
+//   require_near(r.outputs[0].values<float>(), want, 1e-6);
+#pragma once
+
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernel_harness.h"
+
+namespace parallax::test {
+
+// One generator per test binary, fixed seed: failures reproduce.
+inline std::mt19937& rng() {
+  static std::mt19937 g(20261129);
+  return g;
+}
+inline int64_t pick(int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng());
+}
+// n values uniform in [-range, range].
+inline std::vector<float> random_values(int64_t n, float range = 1.0f) {
+  std::uniform_real_distribution<float> u(-range, range);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = u(rng());
+  return v;
+}
+
+// A standalone pthreadpool of `threads` threads (none for 1).
+struct Pool {
+  explicit Pool(int threads) : p(threads > 1 ? pthreadpool_create(threads) : nullptr) {}
+  ~Pool() {
+    if (p) pthreadpool_destroy(p);
+  }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  pthreadpool_t p;
+};
+
+// One step of `op` on an executor with `threads` threads; nullptr in `ins` is an omitted
+// optional input.
+inline OpResult run_threads(const std::string& op, int opset,
+                            const std::vector<const OwnedTensor*>& ins,
+                            std::vector<rt::Attribute> attrs, int threads,
+                            const std::string& domain = "") {
+  return run_op(op, opset, ins, std::move(attrs), 1, domain, threads);
+}
+
+// max |got - want| <= tol * max(1, max |want|).
+inline void require_near(const std::vector<float>& got, const std::vector<double>& want,
+                         double tol) {
+  REQUIRE(got.size() == want.size());
+  double scale = 1.0, err = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    scale = std::max(scale, std::fabs(want[i]));
+    err = std::max(err, std::fabs(got[i] - want[i]));
+  }
+  INFO("max error " << err << " at scale " << scale);
+  REQUIRE(err <= tol * scale);
+}
+
+}  // namespace parallax::test
