@@ -60,67 +60,6 @@ std::vector<double> direct(const nn::DepthwiseShape& s, int64_t c, int64_t kh, i
   return y;
 }
 
-// Runs ConvNhwc as a one-step program with W and B as constants (so prepare packs them) on
-// `threads` executor threads.
-OpResult run_conv_nhwc(const OwnedTensor& x, const OwnedTensor& w, const OwnedTensor* b,
-                       std::vector<rt::Attribute> attrs, int threads) {
-  OpResult r;
-  rt::Program p;
-  p.graphs.resize(1);
-  rt::GraphProgram& g = p.graphs[0];
-  rt::Step step;
-  step.kernel = rt::find_kernel("com.parallax", "ConvNhwc", 1);
-  step.name = "test_ConvNhwc";
-  step.op_type = "ConvNhwc";
-  step.domain = "com.parallax";
-  step.opset = 1;
-  step.attributes = std::move(attrs);
-  const OwnedTensor* args[3] = {&x, &w, b};
-  for (int i = 0; i < 3; ++i) {
-    if (args[i] == nullptr) continue;
-    rt::TensorInfo info;
-    info.name = "in" + std::to_string(i);
-    info.dtype = args[i]->dtype;
-    info.shape = args[i]->shape;
-    info.rank_known = true;
-    if (i == 0) {
-      info.kind = rt::TensorKind::kInput;
-      g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    } else {
-      info.kind = rt::TensorKind::kConstant;
-      info.weight_offset = (p.weights.size() + 63) / 64 * 64;
-      p.weights.resize(info.weight_offset + args[i]->bytes.size());
-      std::memcpy(p.weights.data() + info.weight_offset, args[i]->bytes.data(),
-                  args[i]->bytes.size());
-    }
-    step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    p.tensors.push_back(info);
-  }
-  rt::TensorInfo out;
-  out.name = "out";
-  step.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  step.output_wanted.push_back(true);
-  g.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  p.tensors.push_back(out);
-  g.steps.push_back(step);
-  std::unique_ptr<rt::Executor> ex;
-  rt::ExecutorOptions options;
-  options.threads = threads;
-  options.pin_threads = false;
-  r.status = rt::Executor::create(&p, options, &ex);
-  if (r.status.is_ok()) r.status = ex->set_input(0, x.view());
-  if (r.status.is_ok()) r.status = ex->run();
-  if (!r.status.is_ok()) return r;
-  const rt::Tensor& t = ex->output(0);
-  OwnedTensor ot;
-  ot.dtype = t.dtype;
-  ot.shape.assign(t.shape.dims, t.shape.dims + t.shape.rank);
-  ot.bytes.resize(t.nbytes() + 1);
-  if (t.nbytes()) std::memcpy(ot.bytes.data(), t.data, t.nbytes());
-  r.outputs.push_back(std::move(ot));
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("Depthwise convolution matches a direct convolution, any thread count", "[depthwise]") {
@@ -242,7 +181,7 @@ TEST_CASE("ConvNhwc depthwise (fused activation or not) matches a direct convolu
     for (int threads = 1; threads <= 3; ++threads) {
       INFO("iteration " << iter << " c=" << c << " k=" << k << " stride " << s.stride_h << " act "
                         << act << " threads " << threads);
-      const OpResult got = run_conv_nhwc(x, w, bias ? &b : nullptr, attrs, threads);
+      const OpResult got = run_threads("ConvNhwc", 1, {&x, &w, bias ? &b : nullptr}, attrs, threads, "com.parallax", 1);
       INFO(got.status.message());
       REQUIRE(got.status.is_ok());
       REQUIRE(got.outputs[0].shape == std::vector<int64_t>{s.n, s.out_h, s.out_w, c});

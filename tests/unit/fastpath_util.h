@@ -48,12 +48,12 @@ struct Pool {
 };
 
 // One step of `op` on an executor with `threads` threads; nullptr in `ins` is an omitted
-// optional input.
+// optional input; inputs from `first_constant` on (if >= 0) are constants (packed in prepare).
 inline OpResult run_threads(const std::string& op, int opset,
                             const std::vector<const OwnedTensor*>& ins,
                             std::vector<rt::Attribute> attrs, int threads,
-                            const std::string& domain = "") {
-  return run_op(op, opset, ins, std::move(attrs), 1, domain, threads);
+                            const std::string& domain = "", int first_constant = -1) {
+  return run_op(op, opset, ins, std::move(attrs), 1, domain, threads, first_constant);
 }
 
 // max |got - want| <= tol * max(1, max |want|).

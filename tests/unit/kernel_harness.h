@@ -109,10 +109,11 @@ struct OpResult {
 
 // Builds a one-step Program for `op_type` (default domain unless `domain` is given), runs it
 // on `inputs` (nullptr = an omitted optional input) with an executor of `threads` threads (the
-// step gets their pool), and copies the outputs out.
+// step gets their pool), and copies the outputs out. Inputs from index `first_constant` on (if
+// >= 0) are the program's constants (weights, which a kernel's prepare may pack), not inputs.
 inline OpResult run_op(const std::string& op_type, int opset, std::vector<const OwnedTensor*> inputs,
                        std::vector<rt::Attribute> attrs, int n_outputs,
-                       const std::string& domain = "", int threads = 1) {
+                       const std::string& domain = "", int threads = 1, int first_constant = -1) {
   OpResult r;
   rt::Program p;
   p.graphs.resize(1);
@@ -140,10 +141,18 @@ inline OpResult run_op(const std::string& op_type, int opset, std::vector<const 
     info.kind = rt::TensorKind::kInput;
     info.shape = inputs[i]->shape;
     info.rank_known = true;
+    if (first_constant >= 0 && static_cast<int>(i) >= first_constant) {
+      info.kind = rt::TensorKind::kConstant;
+      info.weight_offset = (p.weights.size() + 63) / 64 * 64;
+      p.weights.resize(info.weight_offset + inputs[i]->bytes.size());
+      std::memcpy(p.weights.data() + info.weight_offset, inputs[i]->bytes.data(),
+                  inputs[i]->bytes.size());
+    } else {
+      g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
+      bound.push_back(static_cast<int>(i));
+    }
     step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
     p.tensors.push_back(info);
-    bound.push_back(static_cast<int>(i));
   }
   for (int o = 0; o < n_outputs; ++o) {
     rt::TensorInfo info;

@@ -58,68 +58,6 @@ std::vector<double> direct_conv(const nn::WinogradShape& s, int64_t cin, int64_t
   return y;
 }
 
-// Runs `kernel` as a one-step program with W and B as constants (so prepare packs them) and
-// `threads` executor threads.
-OpResult run_conv(int kernel, const std::string& op, const std::string& domain,
-                  const OwnedTensor& x, const OwnedTensor& w, const OwnedTensor* b,
-                  std::vector<rt::Attribute> attrs, int threads) {
-  OpResult r;
-  rt::Program p;
-  p.graphs.resize(1);
-  rt::GraphProgram& g = p.graphs[0];
-  rt::Step step;
-  step.kernel = kernel;
-  step.name = "test_" + op;
-  step.op_type = op;
-  step.domain = domain;
-  step.opset = domain.empty() ? 13 : 1;
-  step.attributes = std::move(attrs);
-  const OwnedTensor* args[3] = {&x, &w, b};
-  for (int i = 0; i < 3; ++i) {
-    if (args[i] == nullptr) continue;
-    rt::TensorInfo info;
-    info.name = "in" + std::to_string(i);
-    info.dtype = args[i]->dtype;
-    info.shape = args[i]->shape;
-    info.rank_known = true;
-    if (i == 0) {
-      info.kind = rt::TensorKind::kInput;
-      g.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    } else {
-      info.kind = rt::TensorKind::kConstant;
-      info.weight_offset = (p.weights.size() + 63) / 64 * 64;
-      p.weights.resize(info.weight_offset + args[i]->bytes.size());
-      std::memcpy(p.weights.data() + info.weight_offset, args[i]->bytes.data(),
-                  args[i]->bytes.size());
-    }
-    step.inputs.push_back(static_cast<int32_t>(p.tensors.size()));
-    p.tensors.push_back(info);
-  }
-  rt::TensorInfo out;
-  out.name = "out";
-  step.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  step.output_wanted.push_back(true);
-  g.outputs.push_back(static_cast<int32_t>(p.tensors.size()));
-  p.tensors.push_back(out);
-  g.steps.push_back(step);
-  std::unique_ptr<rt::Executor> ex;
-  rt::ExecutorOptions options;
-  options.threads = threads;
-  options.pin_threads = false;
-  r.status = rt::Executor::create(&p, options, &ex);
-  if (r.status.is_ok()) r.status = ex->set_input(0, x.view());
-  if (r.status.is_ok()) r.status = ex->run();
-  if (!r.status.is_ok()) return r;
-  const rt::Tensor& t = ex->output(0);
-  OwnedTensor ot;
-  ot.dtype = t.dtype;
-  ot.shape.assign(t.shape.dims, t.shape.dims + t.shape.rank);
-  ot.bytes.resize(t.nbytes() + 1);
-  if (t.nbytes()) std::memcpy(ot.bytes.data(), t.data, t.nbytes());
-  r.outputs.push_back(std::move(ot));
-  return r;
-}
-
 // [a, b, c, d] -> permuted by perm (output dim i = input dim perm[i]).
 OwnedTensor permute4(const OwnedTensor& t, const int (&perm)[4]) {
   const std::vector<int64_t>& s = t.shape;
@@ -214,13 +152,13 @@ TEST_CASE("ConvNhwc on Winograd shapes matches FusedConv", "[winograd]") {
     const OwnedTensor wt = make_tensor<float>({m, c, 3, 3}, random_values(m * c * 9));
     const OwnedTensor b = make_tensor<float>({m}, random_values(m));
     const OwnedTensor xn = permute4(x, kToNhwc), wn = permute4(wt, kToNhwc);
-    const OpResult want = run_conv(conv, "FusedConv", "com.parallax", x, wt, &b, attrs, 1);
+    const OpResult want = run_threads("FusedConv", 1, {&x, &wt, &b}, attrs, 1, "com.parallax", 1);
     REQUIRE(want.status.is_ok());
     const std::vector<float> ref = want.outputs[0].values<float>();
     std::vector<float> first;
     for (int threads = 1; threads <= 3; ++threads) {
       INFO("iteration " << iter << " threads " << threads);
-      OpResult got = run_conv(nhwc, "ConvNhwc", "com.parallax", xn, wn, &b, attrs, threads);
+      OpResult got = run_threads("ConvNhwc", 1, {&xn, &wn, &b}, attrs, threads, "com.parallax", 1);
       INFO(got.status.message());
       REQUIRE(got.status.is_ok());
       const OwnedTensor y = permute4(got.outputs[0], kToNchw);
