@@ -271,21 +271,6 @@ TEST_CASE("LayerNormalization float32 fast path matches a double oracle on 1, 2,
   }
 }
 
-// x of shape s [4] transposed by perm p, the obvious way.
-template <typename P>
-std::vector<float> transposed(const std::vector<float>& x, const std::vector<int64_t>& s,
-                              const P& p) {
-  const int64_t stride[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
-  std::vector<float> y;
-  for (int64_t a = 0; a < s[p[0]]; ++a)
-    for (int64_t b = 0; b < s[p[1]]; ++b)
-      for (int64_t c = 0; c < s[p[2]]; ++c)
-        for (int64_t d = 0; d < s[p[3]]; ++d)
-          y.push_back(x[static_cast<size_t>(a * stride[p[0]] + b * stride[p[1]] +
-                                            c * stride[p[2]] + d * stride[p[3]])]);
-  return y;
-}
-
 TEST_CASE("Transpose splits large tensors over threads with the same result", "[fastpath]") {
   const int perms[4][4] = {{0, 2, 1, 3}, {0, 2, 3, 1}, {3, 1, 0, 2}, {1, 0, 3, 2}};
   for (int trial = 0; trial < 4; ++trial) {
@@ -293,7 +278,7 @@ TEST_CASE("Transpose splits large tensors over threads with the same result", "[
     const OwnedTensor x = make_tensor<float>(s, random_values(s[0] * s[1] * s[2] * s[3]));
     const int* p = perms[trial];
     const std::vector<int64_t> perm(p, p + 4);
-    const std::vector<float> want = transposed(x.values<float>(), s, p);
+    const std::vector<float> want = permute4(x, p).values<float>();
     for (int threads = 1; threads <= 3; ++threads) {
       const OpResult r = run_threads("Transpose", 13, {&x}, {attr_ints("perm", perm)}, threads);
       INFO("trial " << trial << ", " << threads << " threads");
@@ -311,7 +296,7 @@ TEST_CASE("Transpose: every rank-4 permutation of uneven shapes", "[fastpath]") 
   do {
     const std::vector<int64_t> s = {pick(1, 3), pick(1, 5), pick(1, 90), pick(1, 700)};
     const OwnedTensor x = make_tensor<float>(s, random_values(s[0] * s[1] * s[2] * s[3]));
-    const std::vector<float> want = transposed(x.values<float>(), s, p);
+    const std::vector<float> want = permute4(x, p).values<float>();
     for (int threads = 1; threads <= 3; threads += 2) {
       const OpResult r = run_threads("Transpose", 13, {&x}, {attr_ints("perm", p)}, threads);
       INFO("trial " << trial << " shape " << s[0] << "x" << s[1] << "x" << s[2] << "x" << s[3]

@@ -58,27 +58,6 @@ std::vector<double> direct_conv(const nn::WinogradShape& s, int64_t cin, int64_t
   return y;
 }
 
-// [a, b, c, d] -> permuted by perm (output dim i = input dim perm[i]).
-OwnedTensor permute4(const OwnedTensor& t, const int (&perm)[4]) {
-  const std::vector<int64_t>& s = t.shape;
-  std::vector<int64_t> out = {s[perm[0]], s[perm[1]], s[perm[2]], s[perm[3]]};
-  const std::vector<float> in = t.values<float>();
-  std::vector<float> v(in.size());
-  const int64_t stride[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
-  size_t o = 0;
-  for (int64_t a = 0; a < out[0]; ++a)
-    for (int64_t b = 0; b < out[1]; ++b)
-      for (int64_t c = 0; c < out[2]; ++c)
-        for (int64_t d = 0; d < out[3]; ++d) {
-          const int64_t idx[4] = {a, b, c, d};
-          int64_t off = 0;
-          for (int i = 0; i < 4; ++i) off += idx[i] * stride[perm[i]];
-          v[o++] = in[static_cast<size_t>(off)];
-        }
-  return make_tensor<float>(out, v);
-}
-constexpr int kToNhwc[4] = {0, 2, 3, 1};
-constexpr int kToNchw[4] = {0, 3, 1, 2};
 
 }  // namespace
 

@@ -58,6 +58,21 @@ bool depthwise_applies(const KernelContext& ctx, const nn::Window& v, const int6
          nn::depthwise_fits(kernel[0], kernel[1], v.stride[0], v.stride[1]);
 }
 
+// The run geometry both of our own convolutions take (nn::WinogradShape, nn::DepthwiseShape):
+// input X [N, H, W, C] and the window's output size and leading padding.
+template <typename S>
+S geometry(const Tensor& x, const nn::Window& win) {
+  S s;
+  s.n = x.shape[0];
+  s.in_h = x.shape[1];
+  s.in_w = x.shape[2];
+  s.out_h = win.out[0];
+  s.out_w = win.out[1];
+  s.pad_top = win.pad_begin[0];
+  s.pad_left = win.pad_begin[1];
+  return s;
+}
+
 // True when the convolution is one Winograd F(4x4, 3x3) computes and it pays off there.
 bool winograd_fits(const nn::Window& v, const int64_t* kernel, int64_t group, int64_t cin,
                    int64_t m) {
@@ -184,30 +199,16 @@ Status ConvNhwc(KernelContext& ctx) {
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
   if (out.numel() == 0) return Status::ok();
   if (st->use_winograd) {
-    nn::WinogradShape s;
-    s.n = x->shape[0];
-    s.in_h = x->shape[1];
-    s.in_w = x->shape[2];
-    s.out_h = st->win.out[0];
-    s.out_w = st->win.out[1];
-    s.pad_top = st->win.pad_begin[0];
-    s.pad_left = st->win.pad_begin[1];
+    const auto s = geometry<nn::WinogradShape>(*x, st->win);
     void* scratch = ctx.scratch(st->winograd.scratch_bytes(s, ctx.threads()));
     st->winograd.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
                      st->epilogue.output_max(), scratch, ctx.threadpool(), ctx.threads());
     return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
   }
   if (st->use_depthwise) {
-    nn::DepthwiseShape s;
-    s.n = x->shape[0];
-    s.in_h = x->shape[1];
-    s.in_w = x->shape[2];
-    s.out_h = st->win.out[0];
-    s.out_w = st->win.out[1];
+    auto s = geometry<nn::DepthwiseShape>(*x, st->win);
     s.stride_h = st->win.stride[0];
     s.stride_w = st->win.stride[1];
-    s.pad_top = st->win.pad_begin[0];
-    s.pad_left = st->win.pad_begin[1];
     st->depthwise.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
                       st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
     if (st->fused_silu) return Status::ok();
