@@ -89,7 +89,8 @@ class LayoutPass {
   // --- rewriting --------------------------------------------------------------------------
   void plan_outputs(ir::NodeId n);
   void rewrite_region(ir::RegionId r);
-  void rewrite_inputs(ir::NodeId n, std::vector<ir::NodeId>* order);
+  bool reads_nchw(ir::NodeId n);
+  void rewrite_inputs(ir::NodeId n, bool keep_first, std::vector<ir::NodeId>* order);
   void rewrite_node(ir::NodeId n, std::vector<ir::NodeId>* order);
   ir::ValueId nhwc_value(ir::ValueId v, ir::RegionId r);
   ir::ValueId input_nhwc(ir::ValueId v, ir::NodeId reader, std::vector<ir::NodeId>* order);
@@ -377,12 +378,33 @@ void LayoutPass::avgpool_to_conv(ir::NodeId id) {
   make_depthwise_conv(id, wv, -1, std::move(attrs));
 }
 
-void LayoutPass::rewrite_inputs(ir::NodeId id, std::vector<ir::NodeId>* order) {
+// Whether convolution `id` reads its input in NCHW (ConvNhwc's nchw_input, run by the
+// runtime's nn::InputConv) instead of through a transpose to NHWC: when the input is made
+// outside the region and has few channels (an image), and the convolution is single-group and
+// undilated. That saves the transpose, and the direct kernel beats XNNPACK where im2col's inner
+// dimension (channels x kernel taps, 27 for a 3x3 RGB layer) is too short for a GEMM tile.
+bool LayoutPass::reads_nchw(ir::NodeId id) {
+  // Past this many channels the GEMM-based path's longer inner dimension pays off again.
+  constexpr int64_t kMaxChannels = 4;
+  const ir::Node& n = g_.nodes[id];
+  const ir::ValueId v = n.inputs[0];
+  const ir::NodeId p = producer_[v];
+  if (p >= 0 && kept_[p] && root(p) == root(id)) return false;
+  const std::vector<int64_t>& d = g_.values[v].dims;
+  if (d.size() != 4 || d[1] < 1 || d[1] > kMaxChannels || d[2] < 0 || d[3] < 0) return false;
+  if (attr_int(n, "group", 1) != 1) return false;
+  for (int64_t dilation : attr_ints(n, "dilations", {1, 1}))
+    if (dilation != 1) return false;
+  return true;
+}
+
+// Rewrites node id's inputs to what the NHWC node reads; keep_first leaves input 0 as it is.
+void LayoutPass::rewrite_inputs(ir::NodeId id, bool keep_first, std::vector<ir::NodeId>* order) {
   const NodeLayout& l = layout_[id];
   for (size_t k = 0; k < l.slots.size(); ++k) {
     const ir::ValueId v = g_.nodes[id].inputs[k];
     ir::ValueId nv = v;
-    if (l.slots[k] == Slot::kActivation) nv = input_nhwc(v, id, order);
+    if (l.slots[k] == Slot::kActivation && !(k == 0 && keep_first)) nv = input_nhwc(v, id, order);
     if (l.slots[k] == Slot::kConstant) nv = permuted_constant(v);
     if (l.slots[k] == Slot::kPerDim && !g_.values[v].data.empty()) nv = permuted_vector(v);
     g_.nodes[id].inputs[k] = nv;
@@ -390,13 +412,15 @@ void LayoutPass::rewrite_inputs(ir::NodeId id, std::vector<ir::NodeId>* order) {
 }
 
 void LayoutPass::rewrite_node(ir::NodeId id, std::vector<ir::NodeId>* order) {
-  rewrite_inputs(id, order);
+  const bool nchw_input = layout_[id].form == Form::kConv && reads_nchw(id);
+  rewrite_inputs(id, nchw_input, order);
   const NodeLayout& l = layout_[id];
   switch (l.form) {
     case Form::kConv: {
       const ir::ValueId w = permuted_constant(g_.nodes[id].inputs[1]);
       g_.nodes[id].inputs[1] = w;
       make_op(g_.nodes[id], "ConvNhwc");
+      if (nchw_input) set_attr(g_.nodes[id], make_attr_int("nchw_input", 1));
       break;
     }
     case Form::kPool: {

@@ -103,7 +103,16 @@ std::vector<std::string> ops(const ir::Graph& g) {
 
 using Ops = std::vector<std::string>;
 
-TEST_CASE("layout: a residual CNN runs in NHWC between one Transpose in and one Reshape out",
+// has_attr(g, op, name): some node of type op carries attribute name.
+bool has_attr(const ir::Graph& g, const std::string& op, const std::string& name) {
+  for (const ir::Node& n : g.nodes)
+    if (n.op_type == op)
+      for (const rt::Attribute& a : n.attrs)
+        if (a.name == name) return true;
+  return false;
+}
+
+TEST_CASE("layout: a residual CNN runs in NHWC from its NCHW image to one Reshape out",
           "[passes][layout]") {
   const ir::Graph g = canonical(R"(
 <ir_version: 8, opset_import: ["" : 13]>
@@ -132,7 +141,9 @@ res (float[1, 3, 15, 15] x) => (float[1, 10] y)
 }
 )");
   const ir::Graph l = with_layout(g);
-  CHECK(ops(l) == Ops{"Transpose", "com.parallax.ConvNhwc", "com.parallax.MaxPoolNhwc",
+  // The first convolution reads the 3-channel image in NCHW (nchw_input): no Transpose in.
+  CHECK(has_attr(l, "ConvNhwc", "nchw_input"));
+  CHECK(ops(l) == Ops{"com.parallax.ConvNhwc", "com.parallax.MaxPoolNhwc",
                       "com.parallax.ConvNhwc", "com.parallax.ConvNhwc", "Add", "Relu",
                       "com.parallax.GlobalAveragePoolNhwc", "Reshape", "Flatten", "Gemm"});
   check_same_outputs(g, l);
@@ -175,7 +186,44 @@ se (float[2, 4, 9, 9] x) => (float[2, 4, 9, 9] y, float[2, 4, 9, 9] z)
     transposes += n.op_type == "Transpose";
   }
   CHECK(convs == 5);       // three convolutions, the BatchNorm, the AveragePool
-  CHECK(transposes == 3);  // x in; y and z out
+  CHECK(transposes == 2);  // y and z out; the first convolution reads x (4 channels) in NCHW
+  check_same_outputs(g, l);
+}
+
+TEST_CASE("layout: a convolution reads its input in NCHW only when few channels come from outside",
+          "[passes][layout]") {
+  // x (3 channels) feeds an undilated single-group convolution (NCHW read) and an Add inside
+  // the region (which still needs x in NHWC); u (5 channels) and the grouped and dilated
+  // convolutions of v keep the Transpose.
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+mix (float[1, 3, 8, 8] x, float[1, 5, 8, 8] u, float[1, 2, 8, 8] v) => (float[1, 3, 8, 8] y,
+    float[1, 2, 8, 8] z, float[1, 2, 8, 8] t)
+{
+  wx = Constant <value = float[3, 3, 3, 3] )" +
+                                values(81, 11, -0.5, 0.5) + R"(> ()
+  wu = Constant <value = float[2, 5, 1, 1] )" +
+                                values(10, 12, -0.5, 0.5) + R"(> ()
+  wg = Constant <value = float[2, 1, 3, 3] )" +
+                                values(18, 13, -0.5, 0.5) + R"(> ()
+  wd = Constant <value = float[2, 2, 3, 3] )" +
+                                values(36, 14, -0.5, 0.5) + R"(> ()
+  cx = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1]> (x, wx)
+  y = Add (cx, x)
+  z = Conv <kernel_shape = [1, 1]> (u, wu)
+  cg = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], group = 2> (v, wg)
+  cd = Conv <kernel_shape = [3, 3], pads = [2, 2, 2, 2], dilations = [2, 2]> (v, wd)
+  t = Add (cg, cd)
+}
+)");
+  const ir::Graph l = with_layout(g);
+  int nchw = 0, to_nhwc = 0;
+  for (const ir::Node& n : l.nodes) {
+    for (const rt::Attribute& a : n.attrs) nchw += a.name == "nchw_input";
+    to_nhwc += n.op_type == "Transpose" && n.name.find("/to_nhwc") != std::string::npos;
+  }
+  CHECK(nchw == 1);     // cx only
+  CHECK(to_nhwc == 3);  // x for the Add, u, v (once for both of its convolutions)
   check_same_outputs(g, l);
 }
 
@@ -198,8 +246,7 @@ axes (float[1, 4, 6, 6] x) => (float[1, 6, 14, 14] y)
 }
 )");
   const ir::Graph l = with_layout(g);
-  CHECK(ops(l) ==
-        Ops{"Transpose", "com.parallax.ConvNhwc", "Split", "Concat", "Pad", "Resize", "Transpose"});
+  CHECK(ops(l) == Ops{"com.parallax.ConvNhwc", "Split", "Concat", "Pad", "Resize", "Transpose"});
   check_same_outputs(g, l);
 }
 

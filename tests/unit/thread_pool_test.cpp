@@ -53,7 +53,7 @@ struct Grid {
 template <int kRank, int kTiled, typename... A>
 void task(void* ctx, A... a) {
   const size_t v[] = {static_cast<size_t>(a)...};
-  size_t starts[6], sizes[6];
+  size_t starts[6] = {}, sizes[6] = {};
   for (int d = 0; d < kRank; ++d) {
     starts[d] = v[d];
     sizes[d] = 1;

@@ -27,8 +27,8 @@ void erf_f32(const float* x, float* y, size_t n, ::pthreadpool* pool);
 // Gelu (erf form) of y[0, n) in place.
 void gelu_erf_f32(float* y, size_t n, ::pthreadpool* pool);
 
-// SiLU (x * sigmoid(x)) of y[0, n) in place, in one pass: the exp of softmax_rows_f32 applied
-// to -|x|, so it never overflows. NaN stays NaN.
+// SiLU (x * sigmoid(x)) of y[0, n) in place, in one pass: x / (1 + exp(-x)) with the exp of
+// softmax_rows_f32 (vector_exp.h, silu_lanes). NaN stays NaN.
 void silu_f32(float* y, size_t n, ::pthreadpool* pool);
 
 // Softmax of each of `rows` rows of n floats (row r at x + r * ld) into y (same layout; y may

@@ -22,8 +22,14 @@
 // we measured: input rows read directly and the clamp and SiLU applied in registers, where XNNPACK
 // goes through an indirection buffer and a second pass over the output for SiLU. Other activations
 // keep XNNPACK.
+//
+// With the attribute nchw_input = 1 (set by the layout pass on a region's first convolutions,
+// passes/layout_rules.h) X is NCHW [N, C, H, W] instead, and the convolution runs as
+// nn::InputConv (nn/input_conv.h): no transpose of the image in front of the network, and a
+// direct tile where im2col's inner dimension (C * kH * kW) would be too short for a GEMM.
 #include "../nn/activation.h"
 #include "../nn/depthwise.h"
+#include "../nn/input_conv.h"
 #include "../nn/window.h"
 #include "../nn/winograd.h"
 #include "xnn.h"
@@ -41,8 +47,17 @@ struct ConvState {
   bool use_winograd = false;    // for this spatial size, instead of op
   nn::DepthwiseConv depthwise;  // packed on first use, kept across spatial sizes
   bool use_depthwise = false;   // for this spatial size, instead of op
-  bool fused_silu = false;      // depthwise applies the whole activation: skip the epilogue
+  bool fused_silu = false;      // depthwise / input_conv apply the whole activation
+  bool nchw_input = false;      // X is NCHW: input_conv runs, always
+  nn::InputConv input_conv;
 };
+
+// X's dimensions in NHWC order, whichever layout it is stored in.
+void nhwc_dims(const ConvState& st, const int64_t* x, int64_t* out) {
+  const int64_t d[4] = {x[0], x[st.nchw_input ? 2 : 1], x[st.nchw_input ? 3 : 2],
+                        x[st.nchw_input ? 1 : 3]};
+  std::copy(d, d + 4, out);
+}
 
 // True when the convolution is depthwise, nn::DepthwiseConv computes it with the activation in
 // registers (none, a clamp or SiLU).
@@ -58,14 +73,15 @@ bool depthwise_applies(const KernelContext& ctx, const nn::Window& v, const int6
          nn::depthwise_fits(kernel[0], kernel[1], v.stride[0], v.stride[1]);
 }
 
-// The run geometry both of our own convolutions take (nn::WinogradShape, nn::DepthwiseShape):
-// input X [N, H, W, C] and the window's output size and leading padding.
+// The run geometry our own convolutions take (nn::WinogradShape, nn::DepthwiseShape,
+// nn::InputConvShape): input X of NHWC dimensions x and the window's output size and leading
+// padding.
 template <typename S>
-S geometry(const Tensor& x, const nn::Window& win) {
+S geometry(const int64_t* x, const nn::Window& win) {
   S s;
-  s.n = x.shape[0];
-  s.in_h = x.shape[1];
-  s.in_w = x.shape[2];
+  s.n = x[0];
+  s.in_h = x[1];
+  s.in_w = x[2];
   s.out_h = win.out[0];
   s.out_w = win.out[1];
   s.pad_top = win.pad_begin[0];
@@ -118,6 +134,20 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
   const nn::Window& v = st->win;
   st->in_h = x[1];
   st->in_w = x[2];
+  if (st->nchw_input) {
+    if (group != 1 || v.dilation[0] != 1 || v.dilation[1] != 1) {
+      return Status::invalid("nchw_input needs group 1 and no dilation");
+    }
+    if (!st->input_conv.packed()) {
+      st->input_conv.pack(w->data_as<float>(), b ? b->data_as<float>() : nullptr, m, cg,
+                          kernel[0], kernel[1]);
+    }
+    nn::Activation act;
+    PARALLAX_RETURN_IF_ERROR(nn::Activation::parse(ctx, &act));
+    st->fused_silu = act.kind == nn::Activation::Kind::kSiLU;
+    st->op.reset();
+    return Status::ok();
+  }
   st->use_winograd =
       winograd_fits(v, kernel, group, cg, m) &&
       (st->winograd.packed() ||
@@ -163,12 +193,15 @@ Status ConvNhwc_prepare(KernelContext& ctx) {
   PARALLAX_RETURN_IF_ERROR(check_inputs(ctx, &w, &b));
   auto* st = new ConvState;
   ctx.state() = st;  // released by the executor even if what follows fails
+  st->nchw_input = ctx.attr_int("nchw_input", 0) != 0;
   PARALLAX_RETURN_IF_ERROR(st->epilogue.init(ctx));
   if (x->shape[1] >= 0 && x->shape[2] >= 0 && x->shape[3] >= 0) {
-    PARALLAX_RETURN_IF_ERROR(create(ctx, st, x->shape.data()));
+    int64_t d[4];
+    nhwc_dims(*st, x->shape.data(), d);
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
     // The spatial size is static, so run never re-creates: the transformed weights are all
     // that W and B are read as from now on.
-    if (st->use_winograd || st->use_depthwise) {
+    if (st->use_winograd || st->use_depthwise || st->nchw_input) {
       ctx.input_packed(1);
       if (b != nullptr) ctx.input_packed(2);
     }
@@ -186,27 +219,38 @@ Status ConvNhwc(KernelContext& ctx) {
   if (x->dtype != DType::kFloat32 || x->shape.rank != 4) {
     return Status::invalid("X must be a 4-D float32 tensor (NHWC), got " + x->shape.to_string());
   }
-  if ((!st->op && !st->use_winograd && !st->use_depthwise) || st->in_h != x->shape[1] ||
-      st->in_w != x->shape[2]) {
-    PARALLAX_RETURN_IF_ERROR(create(ctx, st, x->shape.dims));
+  int64_t d[4];  // X's dimensions in NHWC order
+  nhwc_dims(*st, x->shape.dims, d);
+  if ((!st->op && !st->use_winograd && !st->use_depthwise && !st->nchw_input) ||
+      st->in_h != d[1] || st->in_w != d[2]) {
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
   }
   const int64_t m = ctx.input(1)->shape[0];
-  if (x->shape[3] != ctx.input(1)->shape[3] * ctx.attr_int("group", 1)) {
+  if (d[3] != ctx.input(1)->shape[3] * ctx.attr_int("group", 1)) {
     return Status::invalid("X " + x->shape.to_string() + " does not have the channels W expects");
   }
   Tensor* y = nullptr;
-  const Shape out{x->shape[0], st->win.out[0], st->win.out[1], m};
+  const Shape out{d[0], st->win.out[0], st->win.out[1], m};
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
   if (out.numel() == 0) return Status::ok();
   if (st->use_winograd) {
-    const auto s = geometry<nn::WinogradShape>(*x, st->win);
+    const auto s = geometry<nn::WinogradShape>(d, st->win);
     void* scratch = ctx.scratch(st->winograd.scratch_bytes(s, ctx.threads()));
     st->winograd.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
                      st->epilogue.output_max(), scratch, ctx.threadpool(), ctx.threads());
     return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
   }
+  if (st->nchw_input) {
+    auto s = geometry<nn::InputConvShape>(d, st->win);
+    s.stride_h = st->win.stride[0];
+    s.stride_w = st->win.stride[1];
+    st->input_conv.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
+                       st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
+    if (st->fused_silu) return Status::ok();
+    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
+  }
   if (st->use_depthwise) {
-    auto s = geometry<nn::DepthwiseShape>(*x, st->win);
+    auto s = geometry<nn::DepthwiseShape>(d, st->win);
     s.stride_h = st->win.stride[0];
     s.stride_w = st->win.stride[1];
     st->depthwise.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),

@@ -1,0 +1,58 @@
+// Direct convolution of an NCHW float32 input with few channels (the image a CNN starts from)
+// into an NHWC output: any kernel size, any stride, dilation 1, any zero padding, optional bias,
+// the output clamp and SiLU applied in registers. ConvNhwc (xnnpack/conv_nhwc.cpp) runs it when
+// the layout pass lets the convolution read its input in NCHW (attribute nchw_input), which
+// it does for single-group, undilated convolutions of an input with few channels made outside
+// the NHWC region (passes/layout.cpp, reads_nchw).
+//
+//   InputConv conv;
+//   conv.pack(w_ohwi, bias, m, c, kh, kw);                     // once, in prepare
+//   InputConvShape s{n, h, w, out_h, out_w, stride_h, stride_w, pad_top, pad_left};
+//   conv.run(s, x_nchw, y_nhwc, out_min, out_max, silu, ctx.threadpool());
+//
+// Why: unfused, such a convolution costs a transpose of the whole input to NHWC plus an
+// im2col-style product whose inner dimension is only C * kh * kw (27 for a 3x3 RGB layer),
+// too short for a GEMM tile to run at speed. Here the weights are packed tap-major
+// ([c][ky][kx][M], M padded to a whole vector), and a tile of T output pixels by up to four
+// vectors of output channels is accumulated in registers: per tap, one weight vector per
+// channel block and one broadcast input value per pixel, read straight from the NCHW rows
+// (no transpose, no indirection). Pixels whose window crosses the left or right padding are
+// computed one at a time with the taps inside the input; rows above or below the input are
+// skipped for the whole row. Output rows are the thread pool's tasks.
+//
+// Determinism: every output element is bias + its taps in (c, ky, kx) order whatever the tile
+// and the thread count. The vector code is compiled for AVX-512 (16 lanes), AVX2+FMA (8) and
+// a portable baseline (4), picked once from the CPU's features.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+struct pthreadpool;
+
+namespace parallax::rt::kernels::nn {
+
+// Input [n, C, in_h, in_w] (NCHW), output [n, out_h, out_w, M] (NHWC); output (oy, ox) and tap
+// (ky, kx) read input (oy * stride_h + ky - pad_top, ox * stride_w + kx - pad_left), zero
+// outside the input.
+struct InputConvShape {
+  int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+};
+
+class InputConv {
+ public:
+  // Packs w (OHWI: [m][kh][kw][c]) and bias ([m] or null).
+  void pack(const float* w, const float* bias, int64_t m, int64_t c, int64_t kh, int64_t kw);
+  bool packed() const { return !w_.empty(); }
+
+  // y = silu?(clamp(conv(x) + bias, out_min, out_max)). `pool` may be null.
+  void run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
+           bool silu, ::pthreadpool* pool) const;
+
+ private:
+  int64_t m_ = 0, mp_ = 0, c_ = 0, kh_ = 0, kw_ = 0;
+  std::vector<float> w_;  // [c][kh][kw][mp], then the bias [mp] (zeros past m)
+};
+
+}  // namespace parallax::rt::kernels::nn
