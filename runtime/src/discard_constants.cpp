@@ -1,5 +1,6 @@
-// ExecutorOptions::discard_packed_constants: a kernel that packs a constant in prepare (XNNPACK's
-// fully connected weights) holds the model's biggest tensors a second time, in its own layout.
+// ExecutorOptions::discard_packed_constants: a kernel that packs a constant in prepare (the fully
+// connected weights, in sgemm's panels) holds the model's biggest tensors a second time, in its
+// own layout.
 // Once every reader of a constant has its own copy, the original pages are returned to the
 // system, so the weights stay resident about once. Discarding happens as soon as the last reader
 // is prepared, so that packing never needs both whole copies at once.

@@ -6,51 +6,65 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+
+#include "vector_exp.h"
+#include "vector_math.h"
 
 namespace parallax::rt::kernels::nn {
 
 namespace {
 
+// How a tile's accumulators start and what happens to them before the store.
+struct TileEnds {
+  const float* bias = nullptr;  // NR floats the accumulators start from, or null for zeros
+  bool clamp = false;           // clamp to [lo, hi] (max with lo first, as Clip)
+  float lo = 0.0f, hi = 0.0f;
+  bool silu = false;  // then x * sigmoid(x)
+};
+
 // A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x k] x a panel of B:
 // k rows of NR floats, `prs` floats apart (NR when packed, B's row stride when read in place).
-// `bias`: NR floats the accumulators start from, or null for zeros.
 using TileFn = void (*)(int64_t k, const float* a, int64_t lda, int mr, const float* panel,
-                        int64_t prs, float* c, int64_t ldc, int nr, const float* bias);
+                        int64_t prs, float* c, int64_t ldc, int nr, const TileEnds& e);
 
+// The tiles of one instruction set. tiles[0][s]: MR >> s rows by NR columns (two vectors);
+// tiles[1][s]: 2 * MR >> s rows by one vector, for a last panel of at most NR / 2 columns (a
+// 16-column layer would otherwise waste half of every multiply-add). The shorter tiles take
+// the rows left at the bottom of C: 49 rows (a 7x7 feature map) would otherwise cost 56.
 struct Kernel {
-  int mr;  // rows per tile
+  int mr;  // rows of tiles[0][0]
   int nr;  // columns per tile = panel width (at most kMaxNr)
-  TileFn tile;
+  TileFn tiles[2][3];
 };
 constexpr int kMaxNr = 32;
 
-// V: W floats; VU: the same at any float alignment (unaligned loads and stores of C). Loads
-// and stores go through these types, never memcpy: an address-taken accumulator array would
-// live on the stack instead of in registers.
-template <int W>
-struct Vec {
-  typedef float type __attribute__((vector_size(W * sizeof(float))));
-  typedef float unaligned __attribute__((vector_size(W * sizeof(float)), aligned(4)));
-};
-
 // MR rows x NV vectors of W floats held in registers while k streams by: every loaded B
 // vector feeds MR rows, every A value NV vectors. Rows past `mr` repeat the last valid row
-// (cheaper than a branch) and are not stored. Always inlined into the per-ISA wrappers below,
+// (cheaper than a branch) and are not stored. Loads and stores go through vector types
+// (Vec<W>::U at any float alignment), never memcpy, and every loop over the accumulators has
+// constant bounds: an accumulator indexed by a run-time value or whose address is taken would
+// live on the stack instead of in registers. Always inlined into the per-ISA wrappers below,
 // which is what gives it their instruction set.
 template <int W, int MR, int NV>
 __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64_t lda, int mr,
                                                 const float* panel, int64_t prs, float* c,
-                                                int64_t ldc, int nr, const float* bias) {
-  using V = typename Vec<W>::type;
-  using VU = typename Vec<W>::unaligned;
+                                                int64_t ldc, int nr, const TileEnds& e) {
+  using V = typename Vec<W>::F;
+  using VU = typename Vec<W>::U;
   constexpr int NR = W * NV;
-  V start[NV];
-  for (int v = 0; v < NV; ++v) start[v] = bias ? reinterpret_cast<const VU*>(bias)[v] : V{};
   V acc[MR][NV];
-  for (int r = 0; r < MR; ++r)
+  // Every loop over the accumulators is unrolled in full: GCC stops short of it for the longer
+  // bodies, which would leave the accumulators indexed by a variable, on the stack.
+  V start[NV];
+  for (int v = 0; v < NV; ++v) start[v] = e.bias ? reinterpret_cast<const VU*>(e.bias)[v] : V{};
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
     for (int v = 0; v < NV; ++v) acc[r][v] = start[v];
+  }
   const float* ar[MR];
-  for (int r = 0; r < MR; ++r) ar[r] = a + static_cast<int64_t>(r < mr ? r : mr - 1) * lda;
+  ar[0] = a;
+  for (int r = 1; r < MR; ++r) ar[r] = r < mr ? ar[r - 1] + lda : ar[r - 1];
   for (int64_t p = 0; p < k; ++p, panel += prs) {
     V bv[NV];
     for (int v = 0; v < NV; ++v) bv[v] = reinterpret_cast<const VU*>(panel)[v];
@@ -59,51 +73,89 @@ __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64
       for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
     }
   }
-  for (int r = 0; r < mr; ++r) {
+  if (e.clamp) {
+    const V lo = V{} + e.lo, hi = V{} + e.hi;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        V x = acc[r][v] < lo ? lo : acc[r][v];
+        acc[r][v] = x > hi ? hi : x;
+      }
+    }
+  }
+  if (e.silu) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) silu_lanes<V, typename Vec<W>::I>(acc[r][v]);
+    }
+  }
+  if (mr == MR && nr == NR) {  // the common case, without a test per store
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) *reinterpret_cast<VU*>(c + r * ldc + v * W) = acc[r][v];
+    }
+    return;
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+    if (r >= mr) break;
     float* cr = c + r * ldc;
-    if (nr == NR) {
-      for (int v = 0; v < NV; ++v) *reinterpret_cast<VU*>(cr + v * W) = acc[r][v];
-    } else {
-      alignas(64) float row[NR];
-      for (int v = 0; v < NV; ++v) reinterpret_cast<V*>(row)[v] = acc[r][v];
-      for (int j = 0; j < nr; ++j) cr[j] = row[j];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      const int left = nr - v * W;  // valid columns from this vector on
+      if (left >= W) {
+        *reinterpret_cast<VU*>(cr + v * W) = acc[r][v];
+      } else if (left > 0) {
+        alignas(64) float part[W];
+        *reinterpret_cast<V*>(part) = acc[r][v];
+        for (int j = 0; j < left; ++j) cr[v * W + j] = part[j];
+      }
     }
   }
 }
 
-void tile_portable(int64_t k, const float* a, int64_t lda, int mr, const float* panel, int64_t prs,
-                   float* c, int64_t ldc, int nr, const float* bias) {
-  tile<4, 4, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
-}
+#define PARALLAX_SGEMM_TILE(name, target, W, MR, NV)                                   \
+  target void name(int64_t k, const float* a, int64_t lda, int mr, const float* panel, \
+                   int64_t prs, float* c, int64_t ldc, int nr, const TileEnds& e) {    \
+    tile<W, MR, NV>(k, a, lda, mr, panel, prs, c, ldc, nr, e);                         \
+  }
+#define PARALLAX_SGEMM_ISA(name, target, W, MR)                                      \
+  PARALLAX_SGEMM_TILE(name##_2v, target, W, MR, 2)                                   \
+  PARALLAX_SGEMM_TILE(name##_2v_half, target, W, MR / 2, 2)                          \
+  PARALLAX_SGEMM_TILE(name##_2v_quarter, target, W, MR / 4, 2)                       \
+  PARALLAX_SGEMM_TILE(name##_1v, target, W, 2 * MR, 1)                               \
+  PARALLAX_SGEMM_TILE(name##_1v_half, target, W, MR, 1)                              \
+  PARALLAX_SGEMM_TILE(name##_1v_quarter, target, W, MR / 2, 1)                       \
+  constexpr Kernel name##_kernel{MR,                                                 \
+                                 2 * W,                                              \
+                                 {{&name##_2v, &name##_2v_half, &name##_2v_quarter}, \
+                                  {&name##_1v, &name##_1v_half, &name##_1v_quarter}}};
 
+PARALLAX_SGEMM_ISA(portable, , 4, 4)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PARALLAX_SGEMM_X86 1
-// 32 vector registers: 8 x 2 accumulators, two B vectors, one broadcast.
-__attribute__((target("avx512f,avx512vl,avx2,fma"))) void tile_avx512(
-    int64_t k, const float* a, int64_t lda, int mr, const float* panel, int64_t prs, float* c,
-    int64_t ldc, int nr, const float* bias) {
-  tile<16, 8, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
-}
-// 16 vector registers: 6 x 2 accumulators, two B vectors, one broadcast.
-__attribute__((target("avx2,fma"))) void tile_avx2(int64_t k, const float* a, int64_t lda, int mr,
-                                                   const float* panel, int64_t prs, float* c,
-                                                   int64_t ldc, int nr, const float* bias) {
-  tile<8, 6, 2>(k, a, lda, mr, panel, prs, c, ldc, nr, bias);
-}
+// 32 vector registers: 8 x 2 (or 16 x 1) accumulators, the B vectors, one broadcast.
+PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8)
+// 16 vector registers: 6 x 2 (or 12 x 1) accumulators, the B vectors, one broadcast. Shorter
+// tiles of 3 and 1 rows (6 >> 1, 6 >> 2).
+PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6)
 #endif
+#undef PARALLAX_SGEMM_ISA
+#undef PARALLAX_SGEMM_TILE
 
 const Kernel& kernel() {
   static const Kernel k = [] {
 #ifdef PARALLAX_SGEMM_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-      return Kernel{8, 32, &tile_avx512};
+      return avx512_kernel;
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-      return Kernel{6, 16, &tile_avx2};
-    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernel;
 #endif
-    return Kernel{4, 8, &tile_portable};
+    return portable_kernel;
   }();
   return k;
 }
@@ -131,6 +183,7 @@ struct Job {
   int64_t panel_elems;  // k * nr
   float* packed;        // where pack_panel writes
   const float* panels;  // where compute_block reads them: `packed`, or SgemmArgs::b_packed
+  TileEnds ends;        // the epilogue (bias set per panel)
 };
 
 // Packs the `slot`-th packed panel of B matrix `bi`: k rows of nr floats, zero past column n.
@@ -156,7 +209,9 @@ void pack_panel(void* context, size_t bi, size_t slot) {
   }
 }
 
-// Product t, rows [i0, i0 + mi), panels [p0, p0 + pn).
+// Product t, rows [i0, i0 + mi), panels [p0, p0 + pn): groups of 2 * MR rows (the height of a
+// narrow tile), each across all the panels, so that C is written a few whole rows at a time
+// (the stores, not the multiply-adds, bound a long, thin C) and the group's rows of A stay in L1.
 void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, size_t pn) {
   const Job& job = *static_cast<const Job*>(context);
   const SgemmArgs& g = *job.g;
@@ -166,24 +221,35 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
   const int64_t bi = g.b_packed == nullptr && g.b_index ? g.b_index[t] : 0;
   const float* packed = job.panels + bi * job.pp.packed() * job.panel_elems;
   const int64_t i_end = static_cast<int64_t>(i0 + mi);
-  for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
-    const int64_t j0 = p * kern.nr;
-    const int nr = static_cast<int>(std::min<int64_t>(kern.nr, g.n - j0));
-    const bool in_place = p < job.pp.first_packed;
-    const float* panel = in_place ? g.b + bi * g.b_stride + j0
-                                  : packed + (p - job.pp.first_packed) * job.panel_elems;
-    const int64_t prs = in_place ? g.b_rs : kern.nr;
-    // The tile reads NR bias values: a ragged last panel's come zero-padded.
-    alignas(64) float padded[kMaxNr];
-    const float* bias = g.bias ? g.bias + j0 : nullptr;
-    if (bias && nr < kern.nr) {
-      std::fill(padded, padded + kern.nr, 0.0f);
-      std::copy(bias, bias + nr, padded);
-      bias = padded;
-    }
-    for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += kern.mr) {
-      const int mr = static_cast<int>(std::min<int64_t>(kern.mr, i_end - i));
-      kern.tile(g.k, a + i * g.lda, g.lda, mr, panel, prs, c + i * g.ldc + j0, g.ldc, nr, bias);
+  for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += 2 * kern.mr) {
+    const int64_t rows = std::min<int64_t>(2 * kern.mr, i_end - i);
+    for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
+      const int64_t j0 = p * kern.nr;
+      const int nr = static_cast<int>(std::min<int64_t>(kern.nr, g.n - j0));
+      const bool in_place = p < job.pp.first_packed;
+      const float* panel = in_place ? g.b + bi * g.b_stride + j0
+                                    : packed + (p - job.pp.first_packed) * job.panel_elems;
+      const int64_t prs = in_place ? g.b_rs : kern.nr;
+      // The tile reads NR bias values: a ragged last panel's come zero-padded.
+      alignas(64) float padded[kMaxNr];
+      TileEnds e = job.ends;
+      e.bias = g.bias ? g.bias + j0 : nullptr;
+      if (e.bias && nr < kern.nr) {
+        std::fill(padded, padded + kern.nr, 0.0f);
+        std::copy(e.bias, e.bias + nr, padded);
+        e.bias = padded;
+      }
+      const int narrow = 2 * nr <= kern.nr ? 1 : 0;
+      const int64_t height = static_cast<int64_t>(kern.mr) << narrow;
+      for (int64_t r = 0; r < rows;) {
+        const int64_t left = rows - r;
+        int s = 0;  // the shortest tile that still covers `left` rows
+        while (s < 2 && left <= (height >> (s + 1))) ++s;
+        const int mr = static_cast<int>(std::min(height >> s, left));
+        kern.tiles[narrow][s](g.k, a + (i + r) * g.lda, g.lda, mr, panel, prs,
+                              c + (i + r) * g.ldc + j0, g.ldc, nr, e);
+        r += mr;
+      }
     }
   }
 }
@@ -202,7 +268,7 @@ void sgemm_pack_b(const float* b, int64_t b_rs, int64_t b_cs, int64_t k, int64_t
   g.b = b;
   g.b_rs = b_rs;
   g.b_cs = b_cs;
-  Job job{&g, kernel(), {}, k * kernel().nr, out, out};
+  Job job{&g, kernel(), {}, k * kernel().nr, out, out, {}};
   job.pp.panels = (n + job.kern.nr - 1) / job.kern.nr;
   for (int64_t p = 0; p < job.pp.panels; ++p) pack_panel(&job, 0, static_cast<size_t>(p));
 }
@@ -215,6 +281,12 @@ size_t sgemm_packed_floats(const SgemmArgs& g) {
 
 void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
   if (g.m <= 0 || g.n <= 0 || g.batch <= 0) return;
+  TileEnds ends;
+  ends.clamp = g.out_min > -std::numeric_limits<float>::infinity() ||
+               g.out_max < std::numeric_limits<float>::infinity();
+  ends.lo = g.out_min;
+  ends.hi = g.out_max;
+  ends.silu = g.silu;
   if (g.k <= 0) {
     for (int64_t t = 0; t < g.batch; ++t) {
       float* c = g.c + (g.c_off ? g.c_off[t] : 0);
@@ -225,11 +297,16 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
         } else {
           std::fill(row, row + g.n, 0.0f);
         }
+        if (ends.clamp) {
+          for (float* x = row; x < row + g.n; ++x)
+            *x = std::min(std::max(*x, g.out_min), g.out_max);
+        }
+        if (g.silu) silu_f32(row, static_cast<size_t>(g.n), nullptr);
       }
     }
     return;
   }
-  Job job{&g, kernel(), {}, 0, packed, g.b_packed != nullptr ? g.b_packed : packed};
+  Job job{&g, kernel(), {}, 0, packed, g.b_packed != nullptr ? g.b_packed : packed, ends};
   job.pp = plan_panels(g, job.kern);
   job.panel_elems = g.k * job.kern.nr;
   // Prepacked: every product reads the one matrix (b_index and b_stride do not apply).

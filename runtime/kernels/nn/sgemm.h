@@ -1,7 +1,6 @@
-// A packed, register-blocked float32 matrix product over the step's thread pool, for operands
-// known only at run time: attention's Q x K^T and P x V (batched MatMul), and the im2col
-// product of the reference Conv. XNNPACK's fully connected operator covers constant weights;
-// this covers the rest.
+// A packed, register-blocked float32 matrix product over the step's thread pool: the fully
+// connected layers (constant weights, xnnpack/fully_connected.cpp), attention's Q x K^T and
+// P x V (batched MatMul, FusedAttention), and the im2col product of the reference Conv.
 //
 //   SgemmArgs g;
 //   g.m = M; g.n = N; g.k = K;
@@ -11,21 +10,29 @@
 //   float* packed = ...;                 // sgemm_packed_floats(g) floats (scratch)
 //   sgemm(g, packed, ctx.threadpool());  // c = A x B (+ bias per column, if g.bias)
 //
-// Method: B is copied into panels of NR columns (k-major, zero-padded at the right edge), then
-// each MR x NR block of C is accumulated in registers over the whole of k. When A is short
-// (one block of rows, as in a decoder's attention over a few tokens) and B row-major, B is
-// read in place instead, since packing it would cost as much as the product; only its ragged
-// last panel is packed. The inner tile is
-// compiled for AVX-512, AVX2+FMA and the x86-64 baseline and picked once from the CPU's
-// features; other targets get the portable tile.
+// Constant weights are packed once (sgemm_pack_b, then g.b_packed). A clamp and SiLU can be
+// applied to the accumulators before C is stored (out_min / out_max, silu): the fully
+// connected layers' Relu / Clip / SiLU cost no pass over C.
 //
-// Determinism: every element of C is one thread's dot product over k in ascending order with
-// the same tile, so results do not depend on the number of threads. They can differ from
-// nn::gemm in the last bits (fused multiply-add, different order).
+// Method: B is copied into panels of NR columns (k-major, zero-padded at the right edge), then
+// each block of C is accumulated in registers over the whole of k: MR x NR tiles, tiles of
+// one vector and twice the rows for a last panel of at most NR / 2 columns, and tiles of
+// MR / 2 and MR / 4 rows (one vector: MR and MR / 2) for the rows left at the bottom. When A is
+// short (one block of rows, as in a decoder's attention over a few tokens) and B row-major, B
+// is read in place instead, since packing it would cost as much as the product; only its
+// ragged last panel is packed. The tiles are compiled for AVX-512 (MR x NR = 8 x 32), AVX2+FMA
+// (6 x 16) and the x86-64 baseline (4 x 8) and picked once from the CPU's features; other
+// targets get the baseline's.
+//
+// Determinism: every element of C is one thread's dot product over k in ascending order,
+// starting from the bias, whatever the tile and the thread count, so results do not depend on
+// the number of threads. They can differ from nn::gemm in the last bits (fused multiply-add,
+// different order).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 struct pthreadpool;
 
@@ -54,6 +61,12 @@ struct SgemmArgs {
   const float* b_packed = nullptr;
   // Optional: n values added to every row of C (the accumulators start from them).
   const float* bias = nullptr;
+  // Optional epilogue, applied to the accumulators in registers before C is stored: a clamp
+  // to [out_min, out_max] (max with out_min first, as Clip; the defaults leave C as is), then,
+  // with `silu`, x * sigmoid(x) with nn::silu_f32's arithmetic (nn/vector_exp.h).
+  float out_min = -std::numeric_limits<float>::infinity();
+  float out_max = std::numeric_limits<float>::infinity();
+  bool silu = false;
 };
 
 // Floats that sgemm_pack_b writes for a k x n matrix.

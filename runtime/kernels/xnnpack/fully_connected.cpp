@@ -1,18 +1,22 @@
-// Gemm, MatMul and com.parallax.FusedGemm / FusedMatMul on XNNPACK's fully connected operator,
-// when the weights are a constant 2-D float32 tensor: prepare packs them once (scaled by Gemm's
-// alpha), with the bias (beta * C, or FusedMatMul's bias) and the activation's clamp folded in.
-// A run is one call over every row of A: Gemm's [M, K], or MatMul's [..., M, K] flattened.
+// Gemm, MatMul and com.parallax.FusedGemm / FusedMatMul when the weights are a constant 2-D
+// float32 tensor: prepare packs them once into nn::sgemm's panels (scaled by Gemm's alpha) and
+// keeps the bias (beta * C, or FusedMatMul's bias); a run is one nn::sgemm over every row of A
+// (Gemm's [M, K], or MatMul's [..., M, K] flattened) with the accumulators starting from the
+// bias and the activation's clamp (Relu, Clip) or SiLU applied in sgemm's tile. Other
+// activations run after, through xnn::Epilogue.
 //
-// Up to kFewRows rows (every row count known at compile time) take nn::sgemm on weights
-// prepacked here instead (see kFewRows).
+// Why not XNNPACK's fully connected operator, which this file used to create: inside the
+// models sgemm is level with it at every row count (swin_v2_t, whisper_tiny_encoder) and ahead
+// with cold weights at up to 128 rows (DistilBERT, CLIP, a decoder's tokens), though up to 10%
+// behind in isolated warm-weight calls; it fuses SiLU, and one path is simpler than two
+// (docs/kernels.md has the measurements).
 //
 // Left to the reference kernels: weights computed at run time (attention's Q x K^T; this
 // XNNPACK has no batched matrix multiply), Gemm with transA or a C that varies along rows,
 // MatMul with a 1-D or batched B, other dtypes.
-#include <algorithm>
-#include <cstring>
 #include <vector>
 
+#include "../nn/activation.h"
 #include "../nn/sgemm.h"
 #include "xnn.h"
 
@@ -25,32 +29,16 @@ Status FusedMatMul(KernelContext&);
 
 namespace {
 
-// Row counts up to this run on prepacked sgemm: with cold weights (a transformer's layers
-// stream theirs from memory every run), its 8 x 32 tile ran 5-20% ahead of this XNNPACK's
-// operator at 77 and 128 rows on Zen 4, level at about 200, behind at 1500.
-constexpr int64_t kFewRows = 128;
-
 struct FcState {
-  xnn::Operator op;  // null when `packed` is used
   xnn::Epilogue epilogue;
   int64_t k = 0, n = 0;
   bool gemm = false;  // A must be 2-D
-  // The sgemm path: B in sgemm's panels, the bias (empty = none).
+  // B in sgemm's panels, the bias (empty = none), and whether sgemm applies the whole
+  // activation (SiLU; the clamp of Relu / Clip always goes into its tile).
   std::vector<float, AlignedAllocator<float>> packed;
   std::vector<float> bias;
+  bool silu = false;
 };
-
-// Rows of A (all dims but the last) when the static shape fixes them, else -1.
-int64_t static_rows(const KernelContext& ctx) {
-  const TensorInfo* a = ctx.input_info(0);
-  if (a == nullptr || !a->rank_known || a->shape.empty()) return -1;
-  int64_t rows = 1;
-  for (size_t d = 0; d + 1 < a->shape.size(); ++d) {
-    if (a->shape[d] < 0) return -1;
-    rows *= a->shape[d];
-  }
-  return rows;
-}
 
 // The bias of a Gemm: beta * C broadcast along rows, or empty when C is absent. False when C is
 // not a constant of one value or one value per column.
@@ -83,7 +71,7 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
     return Status::ok();
   }
   if (gemm && (ctx.opset() < 7 || ctx.attr_int("transA", 0) != 0)) return Status::ok();
-  // XNNPACK's native weight layout is [N, K] (Gemm with transB); [K, N] is a flag.
+  // Gemm with transB holds the weights as [N, K]: B transposed.
   const bool trans_b = gemm && ctx.attr_int("transB", 0) != 0;
   const int64_t k = trans_b ? b->shape[1] : b->shape[0];
   const int64_t n = trans_b ? b->shape[0] : b->shape[1];
@@ -104,36 +92,28 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
   st->k = k;
   st->n = n;
   st->gemm = gemm;
-  Status s = fused ? st->epilogue.init(ctx) : Status::ok();
-  const int64_t rows = static_rows(ctx);
-  if (s.is_ok() && rows >= 0 && rows <= kFewRows) {
-    st->packed.resize(nn::sgemm_packed_b_floats(k, n));
-    // [N, K] weights (transB) are B transposed: column j is row j of w.
-    nn::sgemm_pack_b(w, trans_b ? 1 : n, trans_b ? k : 1, k, n, st->packed.data());
-    st->bias = std::move(bias);
-  } else if (s.is_ok()) {
-    s = xnn::check(xnn_create_fully_connected_nc_f32(
-                       static_cast<size_t>(k), static_cast<size_t>(n), static_cast<size_t>(k),
-                       static_cast<size_t>(n), w, bias.empty() ? nullptr : bias.data(),
-                       st->epilogue.output_min(), st->epilogue.output_max(),
-                       trans_b ? 0 : XNN_FLAG_TRANSPOSE_WEIGHTS, st->op.out()),
-                   "create fully connected");
-  }
-  if (!s.is_ok()) {
-    delete st;  // the reference kernel takes over
+  if (fused && !st->epilogue.init(ctx).is_ok()) {
+    delete st;  // the reference kernel takes over (and reports the bad activation)
     return Status::ok();
   }
+  st->packed.resize(nn::sgemm_packed_b_floats(k, n));
+  // [N, K] weights (transB) are B transposed: column j is row j of w.
+  nn::sgemm_pack_b(w, trans_b ? 1 : n, trans_b ? k : 1, k, n, st->packed.data());
+  st->bias = std::move(bias);
+  nn::Activation act;
+  st->silu =
+      fused && nn::Activation::parse(ctx, &act).is_ok() && act.kind == nn::Activation::Kind::kSiLU;
   ctx.state() = st;
-  // The operator holds its own packed copy; run reads B only through it (the reference
-  // fallback below is taken only for inputs the reference rejects too).
+  // Run reads B only through the panels (the reference fallback below is taken only for
+  // inputs the reference rejects too).
   ctx.input_packed(1);
   return Status::ok();
 }
 
 void release_fc(void* state) { delete static_cast<FcState*>(state); }
 
-// The sgemm path: y = a x B + bias, then the clamp XNNPACK would have fused, then the rest of
-// the activation.
+// y = a x B + bias with the clamp (and SiLU) applied in sgemm's tile, then the rest of the
+// activation.
 Status run_packed(KernelContext& ctx, const FcState& st, const float* a, float* y, size_t rows) {
   nn::SgemmArgs g;
   g.m = static_cast<int64_t>(rows);
@@ -145,12 +125,11 @@ Status run_packed(KernelContext& ctx, const FcState& st, const float* a, float* 
   g.bias = st.bias.empty() ? nullptr : st.bias.data();
   g.c = y;
   g.ldc = st.n;
+  g.out_min = st.epilogue.output_min();
+  g.out_max = st.epilogue.output_max();
+  g.silu = st.silu;
   nn::sgemm(g, nullptr, ctx.threadpool());
-  const float lo = st.epilogue.output_min(), hi = st.epilogue.output_max();
-  if (lo > -xnn::kInf || hi < xnn::kInf) {  // Relu / Clip (rare in the layers that get here)
-    float* end = y + rows * static_cast<size_t>(st.n);
-    for (float* p = y; p < end; ++p) *p = std::min(std::max(*p, lo), hi);
-  }
+  if (st.silu) return Status::ok();
   return st.epilogue.apply(ctx, y, rows * static_cast<size_t>(st.n));
 }
 
@@ -167,13 +146,7 @@ Status run_fc(KernelContext& ctx, KernelFn reference) {
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
   const size_t rows = static_cast<size_t>(a->numel() / st->k);
   if (rows == 0) return Status::ok();
-  if (!st->op) return run_packed(ctx, *st, a->data_as<float>(), y->data_as<float>(), rows);
-  PARALLAX_RETURN_IF_ERROR(
-      xnn::check(xnn_setup_fully_connected_nc_f32(st->op.get(), rows, a->data_as<float>(),
-                                                  y->data_as<float>(), ctx.threadpool()),
-                 "setup fully connected"));
-  PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
-  return st->epilogue.apply(ctx, y->data_as<float>(), rows * static_cast<size_t>(st->n));
+  return run_packed(ctx, *st, a->data_as<float>(), y->data_as<float>(), rows);
 }
 
 }  // namespace

@@ -1,0 +1,204 @@
+// Unit tests of nn::sgemm's epilogue (runtime/kernels/nn/sgemm.h: the clamp and SiLU applied to
+// the accumulators) and of what uses it: randomized ragged shapes (m, n and k off the tile
+// sizes, narrow last panels, short row tails) against a double-precision oracle, bit-identical
+// results for 1, 2 and 3 threads, nothing written between or past the rows of C. Then
+// FusedMatMul's sgemm path (xnnpack/fully_connected.cpp: Relu, Clip and SiLU in the tile)
+// against the oracle.
+#include "../../runtime/kernels/nn/sgemm.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../../runtime/kernels/nn/vector_math.h"
+#include "fastpath_util.h"
+
+using namespace parallax::test;
+namespace rt = parallax::rt;
+namespace nn = parallax::rt::kernels::nn;
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kPad = -7.0f;  // in C's row padding: must survive
+
+// C = clamp(A x B + bias) then SiLU, in double; mag[i] = the sum of |terms| of C[i], the scale
+// that float rounding grows with.
+std::vector<double> oracle(int64_t m, int64_t n, int64_t k, const std::vector<float>& a,
+                           const std::vector<float>& b, const std::vector<float>& bias, float lo,
+                           float hi, bool silu, std::vector<double>* mag) {
+  std::vector<double> c(static_cast<size_t>(m * n));
+  mag->assign(c.size(), 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = bias.empty() ? 0.0 : bias[j];
+      double sum = std::fabs(acc);
+      for (int64_t p = 0; p < k; ++p) {
+        const double t = double(a[i * k + p]) * b[p * n + j];
+        acc += t;
+        sum += std::fabs(t);
+      }
+      acc = std::min<double>(hi, std::max<double>(lo, acc));
+      if (silu) acc = acc / (1.0 + std::exp(-acc));
+      c[i * n + j] = acc;
+      (*mag)[i * n + j] = sum;
+    }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1, 2, 3 threads",
+          "[sgemm]") {
+  const int64_t row_choices[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 33, 49, 50, 64, 100, 131};
+  const int64_t col_choices[] = {1, 5, 8, 16, 17, 24, 31, 32, 33, 40, 48, 64, 80, 96, 100};
+  for (int trial = 0; trial < 90; ++trial) {
+    const int64_t m = row_choices[pick(0, 14)], n = col_choices[pick(0, 14)];
+    const int64_t k = trial % 15 == 0 ? 0 : pick(1, 70);
+    const int act = trial % 5;  // none, clamp, lower bound only (Relu), SiLU, clamp + SiLU
+    const float lo = act == 1 || act == 4 ? -0.4f : (act == 2 ? 0.0f : -kInf);
+    const float hi = act == 1 || act == 4 ? 0.6f : kInf;
+    const bool silu = act >= 3, prepacked = trial % 2 == 0, with_bias = trial % 3 != 0;
+    // Scaled so that SiLU sees both tails, not just its linear middle.
+    const std::vector<float> a = random_values(m * k, 2.0f), b = random_values(k * n, 2.0f);
+    const std::vector<float> bias = with_bias ? random_values(n) : std::vector<float>{};
+    std::vector<double> mag;
+    const std::vector<double> want = oracle(m, n, k, a, b, bias, lo, hi, silu, &mag);
+    std::vector<float> packed_b(nn::sgemm_packed_b_floats(k, n) + 1);
+    nn::sgemm_pack_b(b.data(), n, 1, k, n, packed_b.data());
+    const int64_t ldc = n + 3;  // padded rows: the padding must stay untouched
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      INFO("trial " << trial << ": m=" << m << " n=" << n << " k=" << k << " act " << act
+                    << (prepacked ? " prepacked" : " in place") << " threads " << threads);
+      nn::SgemmArgs g;
+      g.m = m;
+      g.n = n;
+      g.k = k;
+      g.a = a.data();
+      g.lda = k;
+      if (prepacked) {
+        g.b_packed = packed_b.data();
+      } else {
+        g.b = b.data();
+        g.b_rs = n;
+      }
+      g.bias = with_bias ? bias.data() : nullptr;
+      g.out_min = lo;
+      g.out_max = hi;
+      g.silu = silu;
+      std::vector<float> c(static_cast<size_t>(m * ldc), kPad);
+      g.c = c.data();
+      g.ldc = ldc;
+      std::vector<float> scratch(nn::sgemm_packed_floats(g) + 1);
+      Pool pool(threads);
+      nn::sgemm(g, scratch.data(), pool.p);
+      std::vector<float> y;
+      double worst = 0.0;
+      bool pad_ok = true;
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          const float v = c[i * ldc + j];
+          y.push_back(v);
+          // Float sums of at most 71 terms, plus SiLU's exp and division within a few ulps.
+          worst = std::max(worst, std::fabs(v - want[i * n + j]) / (mag[i * n + j] + 1.0));
+        }
+        for (int64_t j = n; j < ldc; ++j) pad_ok = pad_ok && c[i * ldc + j] == kPad;
+      }
+      CHECK(pad_ok);
+      CHECK(worst <= 1e-6);
+      if (threads == 1) {
+        first = y;
+      } else {
+        CHECK(y == first);
+      }
+    }
+  }
+}
+
+TEST_CASE("sgemm epilogue: SiLU in the tile is nn::silu_f32 of the plain product, bit for bit",
+          "[sgemm]") {
+  for (int trial = 0; trial < 12; ++trial) {
+    const int64_t m = pick(1, 60), n = pick(1, 90), k = pick(1, 50);
+    const std::vector<float> a = random_values(m * k, 3.0f), b = random_values(k * n, 3.0f);
+    const std::vector<float> bias = random_values(n);
+    std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
+    nn::sgemm_pack_b(b.data(), n, 1, k, n, packed.data());
+    nn::SgemmArgs g;
+    g.m = m;
+    g.n = n;
+    g.k = k;
+    g.a = a.data();
+    g.lda = k;
+    g.b_packed = packed.data();
+    g.bias = bias.data();
+    g.ldc = n;
+    std::vector<float> plain(static_cast<size_t>(m * n)), fused(plain.size());
+    g.c = plain.data();
+    nn::sgemm(g, nullptr, nullptr);
+    nn::silu_f32(plain.data(), plain.size(), nullptr);
+    g.c = fused.data();
+    g.silu = true;
+    nn::sgemm(g, nullptr, nullptr);
+    INFO("m=" << m << " n=" << n << " k=" << k);
+    CHECK(fused == plain);
+  }
+}
+
+TEST_CASE("FusedMatMul on prepacked sgemm with Relu / Clip / SiLU in the tile matches the oracle",
+          "[sgemm]") {
+  for (int iter = 0; iter < 12; ++iter) {
+    // At most 128 rows: XnnFusedMatMul takes sgemm (xnnpack/fully_connected.cpp, kFewRows).
+    const int64_t rows = pick(1, 128), k = pick(1, 80), n = pick(1, 100);
+    const int act = iter % 3;
+    const char* name = act == 0 ? "Relu" : (act == 1 ? "SiLU" : "Clip");
+    std::vector<rt::Attribute> attrs = {attr_string("activation", name)};
+    if (act == 2) attrs.push_back(attr_floats("activation_params", {-0.25f, 0.5f}));
+    const float lo = act == 0 ? 0.0f : (act == 2 ? -0.25f : -kInf);
+    const float hi = act == 2 ? 0.5f : kInf;
+    const std::vector<float> av = random_values(rows * k, 2.0f), bv = random_values(k * n);
+    const std::vector<float> biasv = random_values(n);
+    const OwnedTensor a = make_tensor<float>({rows, k}, av);
+    const OwnedTensor b = make_tensor<float>({k, n}, bv);
+    const OwnedTensor bias = make_tensor<float>({n}, biasv);
+    std::vector<double> mag;
+    const std::vector<double> want = oracle(rows, n, k, av, bv, biasv, lo, hi, act == 1, &mag);
+    // What the sgemm path computes.
+    std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
+    nn::sgemm_pack_b(bv.data(), n, 1, k, n, packed.data());
+    std::vector<float> fast(static_cast<size_t>(rows * n));
+    nn::SgemmArgs g;
+    g.m = rows;
+    g.n = n;
+    g.k = k;
+    g.a = av.data();
+    g.lda = k;
+    g.b_packed = packed.data();
+    g.bias = biasv.data();
+    g.c = fast.data();
+    g.ldc = n;
+    g.out_min = lo;
+    g.out_max = hi;
+    g.silu = act == 1;
+    nn::sgemm(g, nullptr, nullptr);
+    for (int threads = 1; threads <= 3; ++threads) {
+      INFO("iteration " << iter << ": rows=" << rows << " k=" << k << " n=" << n << " " << name
+                        << " threads " << threads);
+      const OpResult got =
+          run_threads("FusedMatMul", 1, {&a, &b, &bias}, attrs, threads, "com.parallax", 1);
+      INFO(got.status.message());
+      REQUIRE(got.status.is_ok());
+      const std::vector<float> y = got.outputs[0].values<float>();
+      REQUIRE(y.size() == want.size());
+      double worst = 0.0;
+      for (size_t i = 0; i < y.size(); ++i) {
+        worst = std::max(worst, std::fabs(y[i] - want[i]) / (mag[i] + 1.0));
+      }
+      CHECK(worst <= 1e-6);
+      CHECK(y == fast);  // the sgemm path, epilogue included, whatever the thread count
+    }
+  }
+}
