@@ -28,7 +28,8 @@ const std::vector<PassInfo>& pipeline() {
        [](PassContext& c) { return canonicalize(c.graph); }},
       // fuse-attention after canonicalize, whose folding and copy removal expose the
       // MatMul -> Softmax -> MatMul chain, and before place, which must cost the fused node.
-      {"fuse-attention", "MatMul + last-axis Softmax + MatMul -> com.parallax.FusedAttention",
+      {"fuse-attention",
+       "MatMul [+ scale/bias/mask] + Softmax + MatMul -> com.parallax.FusedAttention",
        [](PassContext& c) {
          fuse_attention(c.graph);
          return rt::Status::ok();

@@ -1,7 +1,9 @@
 // Unit tests of com.parallax.FusedAttention (runtime/kernels/fused/FusedAttention.cpp) and of
 // what it is built on, nn::softmax_rows_f32 and sgemm's prepacked B (also the fully connected
 // layers' path, with a bias): randomized shapes (fixed seed) against double-precision oracles,
-// bit-identical results for 1, 2 and 3 threads, broadcast batches, edge shapes.
+// bit-identical results for 1, 2 and 3 threads, broadcast batches, edge shapes. The score
+// epilogue (score_ops: scales, biases, masks; fused/score_ops.h) is checked against the unfused
+// nodes run by the reference kernels, fully masked rows included.
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -202,4 +204,232 @@ TEST_CASE("FusedAttention edge shapes and errors", "[fastpath]") {
   const OwnedTensor vec = make_tensor<float>({3}, std::vector<float>(3, 0.0f));
   const OpResult e2 = run_attention({&q, &vec, &v}, 1);
   CHECK(e2.status.message().find("rank >= 2") != std::string::npos);
+}
+
+namespace {
+
+// The score_ops attribute of FusedAttention.
+rt::Attribute score_ops(std::vector<std::string> ops) {
+  rt::Attribute a;
+  a.name = "score_ops";
+  a.kind = rt::Attribute::Kind::kStrings;
+  a.strings = std::move(ops);
+  return a;
+}
+
+// One epilogue step for the tests: its op and operands (cond only for Where / WhereNot).
+struct Step {
+  std::string op;
+  OwnedTensor cond, x;
+};
+
+// t without the leading 1s beyond rank `rank` (FusedAttention drops them; an ONNX node would
+// keep them in its result, which the pass sees as a Reshape of the scores and back).
+OwnedTensor trimmed(OwnedTensor t, size_t rank) {
+  while (t.shape.size() > rank && t.shape.front() == 1) t.shape.erase(t.shape.begin());
+  return t;
+}
+
+// The unfused graph through the reference kernels: MatMul, the steps as ONNX nodes, Softmax
+// over the last axis, MatMul.
+OpResult run_unfused(const OwnedTensor& q, const OwnedTensor& kt, const OwnedTensor& v,
+                     const std::vector<Step>& given) {
+  OpResult r = run_op("MatMul", 13, {&q, &kt}, {}, 1);
+  std::vector<Step> steps;
+  for (const Step& st : given) {
+    const size_t rank = std::max(q.shape.size(), kt.shape.size());
+    steps.push_back({st.op, trimmed(st.cond, rank), trimmed(st.x, rank)});
+  }
+  for (const Step& st : steps) {
+    if (!r.status.is_ok()) return r;
+    const OwnedTensor s = std::move(r.outputs[0]);
+    if (st.op == "Where") {
+      r = run_op("Where", 16, {&st.cond, &s, &st.x}, {}, 1);
+    } else if (st.op == "WhereNot") {
+      r = run_op("Where", 16, {&st.cond, &st.x, &s}, {}, 1);
+    } else {
+      r = run_op(st.op, 14, {&s, &st.x}, {}, 1);
+    }
+  }
+  if (!r.status.is_ok()) return r;
+  const OwnedTensor s = std::move(r.outputs[0]);
+  r = run_op("Softmax", 13, {&s}, {attr_int("axis", -1)}, 1);
+  if (!r.status.is_ok()) return r;
+  const OwnedTensor p = std::move(r.outputs[0]);
+  return run_op("MatMul", 13, {&p, &v}, {}, 1);
+}
+
+OpResult run_fused(const OwnedTensor& q, const OwnedTensor& kt, const OwnedTensor& v,
+                   const std::vector<Step>& steps, int threads) {
+  std::vector<const OwnedTensor*> ins = {&q, &kt, &v};
+  std::vector<std::string> ops;
+  for (const Step& st : steps) {
+    ops.push_back(st.op);
+    if (st.op == "Where" || st.op == "WhereNot") ins.push_back(&st.cond);
+    ins.push_back(&st.x);
+  }
+  return run_threads("FusedAttention", 1, ins, {score_ops(ops)}, threads, "com.parallax");
+}
+
+// Same NaNs, and the other elements within tol * max(1, max |want|).
+void require_same(const std::vector<float>& got, const std::vector<float>& want, double tol) {
+  REQUIRE(got.size() == want.size());
+  std::vector<double> finite_want(want.size());
+  std::vector<float> finite_got(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    INFO("element " << i << ": " << got[i] << " vs " << want[i]);
+    REQUIRE(std::isnan(got[i]) == std::isnan(want[i]));
+    finite_got[i] = std::isnan(got[i]) ? 0.0f : got[i];
+    finite_want[i] = std::isnan(want[i]) ? 0.0 : want[i];
+  }
+  require_near(finite_got, finite_want, tol);
+}
+
+// An operand shape for scores of shape s: each dimension kept or 1; sometimes an extra
+// leading 1 (Swin's [1, windows, 1, N, N] mask) or fewer dimensions (down to a scalar).
+std::vector<int64_t> operand_shape(const std::vector<int64_t>& s) {
+  std::vector<int64_t> d;
+  for (int64_t x : s) d.push_back(pick(0, 2) == 0 ? 1 : x);
+  const int form = static_cast<int>(pick(0, 3));
+  if (form == 0) d.insert(d.begin(), 1);
+  if (form == 1) d.erase(d.begin(), d.begin() + pick(0, static_cast<int64_t>(d.size())));
+  return d;
+}
+
+int64_t count(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::vector<bool> random_bools(int64_t n, int percent_true) {
+  std::vector<bool> b(static_cast<size_t>(n));
+  for (size_t i = 0; i < b.size(); ++i) b[i] = pick(0, 99) < percent_true;
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("FusedAttention score_ops match the unfused nodes on 1, 2, 3 threads", "[fastpath]") {
+  const char* kOps[] = {"Add", "Sub", "Mul", "Div", "Where", "WhereNot"};
+  for (int trial = 0; trial < 40; ++trial) {
+    const bool big = trial % 5 == 0, four_d = trial % 2 == 0;
+    const int64_t b = four_d ? pick(1, 2) : 1, h = pick(1, 3);
+    const int64_t m = big ? pick(60, 150) : pick(1, 20), n = big ? pick(100, 300) : pick(1, 70);
+    const int64_t k = pick(1, 40), d = pick(1, 40);
+    std::vector<int64_t> lead = four_d ? std::vector<int64_t>{b, h} : std::vector<int64_t>{h};
+    auto with = [&](std::vector<int64_t> batch, int64_t r, int64_t c) {
+      batch.push_back(r);
+      batch.push_back(c);
+      return batch;
+    };
+    const std::vector<int64_t> s_shape = with(lead, m, n);
+    // Kt shared by the heads in some trials, as a broadcast batch.
+    std::vector<int64_t> kt_lead = lead;
+    if (trial % 3 == 1) kt_lead.back() = 1;
+    const OwnedTensor q = make_tensor<float>(with(lead, m, k), random_values(count(lead) * m * k));
+    const OwnedTensor kt =
+        make_tensor<float>(with(kt_lead, k, n), random_values(count(kt_lead) * k * n));
+    const OwnedTensor v = make_tensor<float>(with(lead, n, d), random_values(count(lead) * n * d));
+    std::vector<Step> steps(static_cast<size_t>(pick(1, 3)));
+    std::string names;
+    for (Step& st : steps) {
+      st.op = kOps[pick(0, 5)];
+      names += st.op + " ";
+      const std::vector<int64_t> xs = operand_shape(s_shape);
+      std::vector<float> x = random_values(count(xs), 2.0f);
+      if (st.op == "Div") {
+        for (float& e : x) e = 0.5f + std::fabs(e);
+      }
+      if (st.op == "Where" || st.op == "WhereNot") {
+        // The fill: a -large scalar (DistilBERT), -inf, or a tensor of its own shape.
+        const int fill = static_cast<int>(pick(0, 2));
+        if (fill < 2) {
+          const float f = fill == 0 ? std::numeric_limits<float>::lowest()
+                                    : -std::numeric_limits<float>::infinity();
+          st.x = make_tensor<float>({}, std::vector<float>{f});
+        }
+        const std::vector<int64_t> cs = operand_shape(s_shape);
+        st.cond = make_tensor<bool>(cs, random_bools(count(cs), 80));
+      }
+      if (st.x.dtype == rt::DType::kUndefined) st.x = make_tensor<float>(xs, x);
+    }
+    const OpResult want = run_unfused(q, kt, v, steps);
+    REQUIRE(want.status.is_ok());
+    const std::vector<float> ref = want.outputs[0].values<float>();
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_fused(q, kt, v, steps, threads);
+      INFO("trial " << trial << " scores " << m << " x " << n << ", k " << k << ", d " << d
+                    << ", ops " << names << threads << " threads: " << r.status.message());
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].shape == want.outputs[0].shape);
+      const std::vector<float> got = r.outputs[0].values<float>();
+      require_same(got, ref, 2e-5);
+      if (threads == 1) first = got;
+      REQUIRE(std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("FusedAttention masks: fully masked rows are NaN with -inf, uniform with -large",
+          "[fastpath]") {
+  // Scores [2, 5, 7]; row 2 of the [5, 7] mask covers every key, row 0 one key, the rest none.
+  const OwnedTensor q = make_tensor<float>({2, 5, 3}, random_values(30));
+  const OwnedTensor kt = make_tensor<float>({2, 3, 7}, random_values(42));
+  const OwnedTensor v = make_tensor<float>({2, 7, 4}, random_values(56));
+  std::vector<bool> masked(35, false);
+  masked[3] = true;
+  for (int j = 0; j < 7; ++j) masked[2 * 7 + j] = true;
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float fill : {-inf, std::numeric_limits<float>::lowest(), -1e9f}) {
+    std::vector<Step> steps(1);
+    steps[0].op = "WhereNot";  // Where(mask, fill, scores), DistilBERT's form
+    steps[0].cond = make_tensor<bool>({5, 7}, masked);
+    steps[0].x = make_tensor<float>({}, std::vector<float>{fill});
+    const OpResult want = run_unfused(q, kt, v, steps);
+    const OpResult got = run_fused(q, kt, v, steps, 2);
+    REQUIRE(want.status.is_ok());
+    REQUIRE(got.status.is_ok());
+    const std::vector<float> y = got.outputs[0].values<float>();
+    INFO("fill " << fill);
+    require_same(y, want.outputs[0].values<float>(), 2e-5);
+    for (int t = 0; t < 2; ++t)
+      for (int c = 0; c < 4; ++c) CHECK(std::isnan(y[(t * 5 + 2) * 4 + c]) == (fill == -inf));
+  }
+  // A causal -inf mask added to the scores (Whisper's decoder): every row keeps a key.
+  std::vector<float> causal(35);
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 7; ++j) causal[i * 7 + j] = j > i ? -inf : 0.0f;
+  std::vector<Step> steps(1);
+  steps[0].op = "Add";
+  steps[0].x = make_tensor<float>({5, 7}, causal);
+  const OpResult want = run_unfused(q, kt, v, steps);
+  const OpResult got = run_fused(q, kt, v, steps, 3);
+  REQUIRE(got.status.is_ok());
+  require_same(got.outputs[0].values<float>(), want.outputs[0].values<float>(), 2e-5);
+}
+
+TEST_CASE("FusedAttention score_ops errors name the input", "[fastpath]") {
+  const OwnedTensor q = make_tensor<float>({1, 3, 2}, random_values(6));
+  const OwnedTensor kt = make_tensor<float>({1, 2, 4}, random_values(8));
+  const OwnedTensor v = make_tensor<float>({1, 4, 5}, random_values(20));
+  // A bias that would broadcast the scores [1, 3, 4] to two heads.
+  const OwnedTensor wide = make_tensor<float>({2, 3, 4}, random_values(24));
+  const OpResult e1 = run_threads("FusedAttention", 1, {&q, &kt, &v, &wide}, {score_ops({"Add"})},
+                                  1, "com.parallax");
+  CHECK(e1.status.message().find("input 3 of shape [2, 3, 4] does not broadcast") !=
+        std::string::npos);
+  // A float condition.
+  const OwnedTensor fill = make_tensor<float>({}, std::vector<float>{-1.0f});
+  const OpResult e2 = run_threads("FusedAttention", 1, {&q, &kt, &v, &fill, &fill},
+                                  {score_ops({"Where"})}, 1, "com.parallax");
+  CHECK(e2.status.message().find("input 3 must be bool") != std::string::npos);
+  // Too few operands for the ops; an unknown op.
+  const OpResult e3 = run_threads("FusedAttention", 1, {&q, &kt, &v, &fill},
+                                  {score_ops({"Add", "Mul"})}, 1, "com.parallax");
+  CHECK(e3.status.message().find("score_ops take 2 operands, got 1") != std::string::npos);
+  const OpResult e4 = run_threads("FusedAttention", 1, {&q, &kt, &v, &fill}, {score_ops({"Pow"})},
+                                  1, "com.parallax");
+  CHECK(e4.status.message().find("unknown score_ops entry 'Pow'") != std::string::npos);
 }

@@ -1,19 +1,31 @@
-// FusedAttention (com.parallax, version 1): Y = MatMul(Softmax(MatMul(Q, Kt), axis=-1), V),
-// the scaled-dot-product core of attention once the scale is folded into Q or Kt. Inputs are
-// MatMul operands of rank >= 2 (Q [..., M, K], Kt [..., K, N], V [..., N, D]) with numpy
-// batch broadcasting as in the two MatMuls. Made by passes/fuse_attention.h. Types: float.
+// FusedAttention (com.parallax, version 1):
+//   Y = MatMul(Softmax(E(MatMul(Q, Kt)), axis=-1), V)
+// the scaled-dot-product core of attention, where E is the score epilogue: the elementwise
+// steps an exporter puts between the scores and the Softmax (a scale, a position bias, a
+// padding or causal mask), applied in order. Inputs: Q [..., M, K], Kt [..., K, N],
+// V [..., N, D], MatMul operands of rank >= 2 with numpy batch broadcasting as in the two
+// MatMuls; then the epilogue's operands. Attribute `score_ops` (strings, default none) lists
+// the steps, each reading the next inputs:
+//   "Add" x: s + x   "Sub" x: s - x   "Mul" x: s * x   "Div" x: s / x      (x float)
+//   "Where" c, x: c ? s : x           "WhereNot" c, x: c ? x : s          (c bool, x float)
+// Every operand broadcasts to the scores [..., M, N] without enlarging them (dimensions
+// beyond the scores' rank must be 1); see score_ops.h. Made by passes/fuse_attention.h.
+// Types: float.
 //
 // Why fused: the scores Q x Kt are [..., M, N] (whisper's encoder: 6 x 1500 x 1500 floats, 54
 // MB a layer), and unfused they go to memory three times (MatMul writes them, Softmax reads
-// and writes them, the second MatMul reads them). Here each task takes a block of R query
-// rows, computes their R x N scores into a cache-sized buffer with nn::sgemm, normalises them
-// there (nn::softmax_rows_f32) and multiplies them by V at once, so the scores never leave
-// the cache. Kt and V are packed into sgemm's panels once per call.
+// and writes them, the second MatMul reads them), plus twice per epilogue step. Here each task
+// takes a block of R query rows, computes their R x N scores into a cache-sized buffer with
+// nn::sgemm, applies the epilogue and normalises them there (nn::softmax_rows_f32) and
+// multiplies them by V at once, so the scores never leave the cache. When a product has
+// several row blocks, Kt and V are packed into sgemm's panels once per call; with one, sgemm
+// packs (or reads in place) what each block needs, as the unfused MatMul would.
 //
 // Determinism: every score and output element is computed by one thread with sgemm's fixed
 // order, and each softmax row by one thread, so results do not depend on the thread count.
-// They differ from the unfused MatMul / Softmax / MatMul in the last bits (exp is
-// nn::softmax_rows_f32's polynomial).
+// The epilogue does the unfused nodes' float operations in their order, so results differ
+// from the unfused graph only where sgemm's sums differ from the MatMul kernel's (last bits).
+// A row whose scores are all -inf after the epilogue is NaN, as the unfused Softmax makes it.
 #include <pthreadpool.h>
 
 #include <algorithm>
@@ -24,6 +36,7 @@
 #include "../nn/scratch.h"
 #include "../nn/sgemm.h"
 #include "../nn/vector_math.h"
+#include "score_ops.h"
 
 namespace parallax::rt::kernels {
 
@@ -44,10 +57,16 @@ struct AttentionJob {
   const int64_t* s_idx;   // per output matrix: its score matrix
   const int64_t* v_off;   // per output matrix
   const int64_t* y_off;   // per output matrix
-  float* kt_packed;       // count1 matrices of kt_floats
-  float* v_packed;        // one per output matrix, v_floats each
+  // Prepacked (several row blocks per product): Kt of each score matrix and V of each output
+  // matrix in sgemm's panels. Otherwise null, and each call of sgemm packs what it needs in
+  // the chunk's own `packing` floats (nothing when it reads B in place).
+  float* kt_packed;  // count1 matrices of kt_floats
+  float* v_packed;   // one per output matrix, v_floats each
   size_t kt_floats, v_floats;
-  float* scores;  // workers (chunks) x rows x n
+  float* packing;  // workers x packing_floats, when not prepacked
+  size_t packing_floats;
+  float* scores;        // workers (chunks) x rows x n
+  fused::ScoreOps ops;  // the epilogue, operands bound
 };
 
 // Item i < count1 packs Kt of score matrix i, the rest pack V of output matrix i - count1.
@@ -80,8 +99,15 @@ void work(void* context, size_t w) {
     g.lda = j.k;
     g.c = s;
     g.ldc = j.n;
-    g.b_packed = j.kt_packed + si * j.kt_floats;
-    nn::sgemm(g, nullptr, nullptr);
+    float* packing = j.packing ? j.packing + w * j.packing_floats : nullptr;
+    if (j.kt_packed) {
+      g.b_packed = j.kt_packed + si * j.kt_floats;
+    } else {
+      g.b = j.kt + j.kt_off[si];
+      g.b_rs = j.n;
+    }
+    nn::sgemm(g, packing, nullptr);
+    fused::apply_score_ops(j.ops, si, i0, rows, j.n, s);
     nn::softmax_rows_f32(s, s, rows, j.n, j.n, nullptr);
     nn::SgemmArgs p;
     p.m = rows;
@@ -91,8 +117,13 @@ void work(void* context, size_t w) {
     p.lda = j.n;
     p.c = j.y + j.y_off[u] + i0 * j.d;
     p.ldc = j.d;
-    p.b_packed = j.v_packed + u * j.v_floats;
-    nn::sgemm(p, nullptr, nullptr);
+    if (j.v_packed) {
+      p.b_packed = j.v_packed + u * j.v_floats;
+    } else {
+      p.b = j.v + j.v_off[u];
+      p.b_rs = j.d;
+    }
+    nn::sgemm(p, packing, nullptr);
   }
 }
 
@@ -115,6 +146,13 @@ Status FusedAttention(KernelContext& ctx) {
                              t->shape.to_string());
     }
   }
+  AttentionJob j{};
+  PARALLAX_RETURN_IF_ERROR(fused::parse_score_ops(ctx, &j.ops));
+  const int operands = j.ops.operands;
+  if (ctx.input_count() != 3 + operands) {
+    return Status::invalid("FusedAttention: score_ops take " + std::to_string(operands) +
+                           " operands, got " + std::to_string(ctx.input_count() - 3));
+  }
   nn::MatMulShape s1, s2;
   PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(q->shape, kt->shape, &s1));
   PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(s1.out, v->shape, &s2));
@@ -129,26 +167,47 @@ Status FusedAttention(KernelContext& ctx) {
   }
   const int64_t count1 = s1.batch.numel(), count2 = s2.batch.numel();
   // R rows of scores: at most 256 KB, so they stay in L2 between the two products; a multiple
-  // of 8 rows, the height of sgemm's AVX-512 tile.
+  // of 8 rows, the height of sgemm's AVX-512 tile; at most 128, so that a sequence of up to
+  // 128 tokens (DistilBERT, CLIP) is one block (no ragged second block, nothing prepacked):
+  // measured 4-15% faster on their attention than a 64-row limit.
   const int64_t rows =
-      std::min<int64_t>(m, std::max<int64_t>(8, std::min<int64_t>(64, 65536 / n) / 8 * 8));
+      std::min<int64_t>(m, std::max<int64_t>(8, std::min<int64_t>(128, 65536 / n) / 8 * 8));
   const int64_t blocks = (m + rows - 1) / rows, tasks = count2 * blocks;
   // Chunks of tasks, each with its own score block: one on one thread; four per thread
   // otherwise, so that a thread held up by another step sharing the pool delays a quarter of
   // its share, not all of it.
   const int64_t workers = std::min<int64_t>(ctx.threads() == 1 ? 1 : 4 * ctx.threads(), tasks);
-  const size_t kt_floats = nn::sgemm_packed_b_floats(k, n),
-               v_floats = nn::sgemm_packed_b_floats(n, d);
+  // With one row block per product each Kt and V is used once (per output matrix), so packing
+  // them ahead buys nothing, and sgemm reads a short block's B in place, as the unfused
+  // MatMuls do (Whisper's decoder: 16 queries over 1500 keys).
+  const bool prepack = blocks > 1;
+  const size_t kt_floats = prepack ? nn::sgemm_packed_b_floats(k, n) : 0,
+               v_floats = prepack ? nn::sgemm_packed_b_floats(n, d) : 0;
+  size_t packing_floats = 0;
+  if (!prepack) {
+    nn::SgemmArgs g1, g2;
+    g1.m = g2.m = m;
+    g1.k = k;
+    g1.n = g2.k = n;
+    g2.n = d;
+    g1.b_rs = n;
+    g2.b_rs = d;
+    // Rounded to 16 floats: every chunk's space starts 64-byte aligned.
+    packing_floats =
+        (std::max(nn::sgemm_packed_floats(g1), nn::sgemm_packed_floats(g2)) + 15) / 16 * 16;
+  }
 
   nn::ScratchLayout layout;
   const size_t o_q = layout.add<int64_t>(count1), o_kt = layout.add<int64_t>(count1),
                o_si = layout.add<int64_t>(count2), o_v = layout.add<int64_t>(count2),
-               o_y = layout.add<int64_t>(count2),
+               o_y = layout.add<int64_t>(count2), o_ops = layout.add<int64_t>(operands * count1),
                o_ktp = layout.add<float>(count1 * static_cast<int64_t>(kt_floats)),
                o_vp = layout.add<float>(count2 * static_cast<int64_t>(v_floats)),
+               o_pk = layout.add<float>(workers * static_cast<int64_t>(packing_floats)),
                o_s = layout.add<float>(workers * rows * n);
   char* base = layout.allocate(ctx);
-  AttentionJob j{};
+  PARALLAX_RETURN_IF_ERROR(
+      fused::bind_score_operands(ctx, 3, s1, nn::ScratchLayout::at<int64_t>(base, o_ops), &j.ops));
   j.q = q->data_as<float>();
   j.kt = kt->data_as<float>();
   j.v = v->data_as<float>();
@@ -184,12 +243,17 @@ Status FusedAttention(KernelContext& ctx) {
   j.s_idx = s_idx;
   j.v_off = v_off;
   j.y_off = y_off;
-  j.kt_packed = nn::ScratchLayout::at<float>(base, o_ktp);
-  j.v_packed = nn::ScratchLayout::at<float>(base, o_vp);
+  j.kt_packed = prepack ? nn::ScratchLayout::at<float>(base, o_ktp) : nullptr;
+  j.v_packed = prepack ? nn::ScratchLayout::at<float>(base, o_vp) : nullptr;
   j.kt_floats = kt_floats;
   j.v_floats = v_floats;
+  j.packing = packing_floats ? nn::ScratchLayout::at<float>(base, o_pk) : nullptr;
+  j.packing_floats = packing_floats;
   j.scores = nn::ScratchLayout::at<float>(base, o_s);
-  pthreadpool_parallelize_1d(ctx.threadpool(), &pack, &j, static_cast<size_t>(count1 + count2), 0);
+  if (prepack) {
+    pthreadpool_parallelize_1d(ctx.threadpool(), &pack, &j, static_cast<size_t>(count1 + count2),
+                               0);
+  }
   pthreadpool_parallelize_1d(ctx.threadpool(), &work, &j, static_cast<size_t>(workers), 0);
   return Status::ok();
 }
