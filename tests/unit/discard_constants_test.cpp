@@ -1,5 +1,6 @@
 // ExecutorOptions::discard_packed_constants: the bytes of a constant whose every reader packed it
-// in prepare (XNNPACK's fully connected weights) are given back, and nothing else is.
+// in prepare (the fully connected weights, in sgemm's panels) are given back, and nothing else
+// is. That also shows which fully connected steps took the packed path.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -29,13 +30,16 @@ int32_t add_tensor(Program* p, const std::string& name, TensorKind kind,
   return static_cast<int32_t>(p->tensors.size() - 1);
 }
 
-void add_step(Program* p, const char* op, std::vector<int32_t> inputs, int32_t output) {
+void add_step(Program* p, const char* op, std::vector<int32_t> inputs, int32_t output,
+              const char* domain = "", int opset = 14, std::vector<Attribute> attrs = {}) {
   Step s;
-  s.kernel = find_kernel("", op, 14);
+  s.kernel = find_kernel(domain, op, opset);
   REQUIRE(s.kernel >= 0);
   s.name = std::string(op) + std::to_string(p->graphs[0].steps.size());
   s.op_type = op;
-  s.opset = 14;
+  s.domain = domain;
+  s.opset = opset;
+  s.attributes = std::move(attrs);
   s.inputs = std::move(inputs);
   s.outputs = {output};
   s.output_wanted = {true};
@@ -57,6 +61,23 @@ Program matmul_program(bool relu_too) {
   for (int64_t i = 0; i < kK * kN; ++i) wd[i] = weight(i);
   add_step(&p, "MatMul", {x, w}, add_tensor(&p, "y", TensorKind::kIntermediate, {kM, kN}));
   if (relu_too) add_step(&p, "Relu", {w}, add_tensor(&p, "r", TensorKind::kIntermediate, {kK, kN}));
+  return p;
+}
+
+// y = Relu(x W) as com.parallax.FusedGemm (version 1: Gemm's opset-11 semantics).
+Program fused_gemm_program() {
+  Program p = matmul_program(false);
+  Step& s = p.graphs[0].steps[0];
+  s.kernel = find_kernel("com.parallax", "FusedGemm", 1);
+  REQUIRE(s.kernel >= 0);
+  s.op_type = "FusedGemm";
+  s.domain = "com.parallax";
+  s.opset = 1;
+  Attribute act;
+  act.name = "activation";
+  act.kind = Attribute::Kind::kString;
+  act.s = "Relu";
+  s.attributes = {act};
   return p;
 }
 
@@ -85,10 +106,12 @@ void run_and_check(const Program& p, bool discard) {
   for (int run = 0; run < 2; ++run) {
     REQUIRE(ex->run().is_ok());
     const float* y = static_cast<const float*>(ex->output(0).data);
+    const bool relu = ex->output_count() == 1 && p.graphs[0].steps[0].op_type == "FusedGemm";
     for (int64_t m = 0; m < kM; ++m) {
       for (int64_t n = 0; n < kN; n += 37) {
         double want = 0;
         for (int64_t k = 0; k < kK; ++k) want += x[m * kK + k] * weight(k * kN + n);
+        if (relu) want = std::max(want, 0.0);
         REQUIRE(y[m * kN + n] == Approx(want).margin(1e-3));
       }
     }
@@ -108,6 +131,14 @@ TEST_CASE("discard_packed_constants gives back weights only XNNPACK's packed cop
   CHECK(zero_weights(p) == 0);  // off by default
   run_and_check(p, /*discard=*/true);
   // Every whole page inside W now reads as zeros; at most the partial pages at its ends remain.
+  CHECK(zero_weights(p) * sizeof(float) + 2 * 4096 >= p.weights.size());
+}
+
+TEST_CASE("a FusedGemm's weights are packed too", "[executor][memory]") {
+  // FusedGemm is version 1 of its own domain: an opset check meant for ONNX Gemm before 7 once
+  // sent every FusedGemm to the single-threaded reference kernel.
+  const Program p = fused_gemm_program();
+  run_and_check(p, /*discard=*/true);
   CHECK(zero_weights(p) * sizeof(float) + 2 * 4096 >= p.weights.size());
 }
 

@@ -70,7 +70,11 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
       !xnn::is_f32_input(ctx, 0) || !xnn::is_f32_output(ctx, 0)) {
     return Status::ok();
   }
-  if (gemm && (ctx.opset() < 7 || ctx.attr_int("transA", 0) != 0)) return Status::ok();
+  // Gemm before opset 7 broadcasts C only when asked to; FusedGemm (com.parallax version 1,
+  // made from any Gemm by canonicalize) has opset 11's semantics whatever its own version says.
+  if (gemm && ((!fused && ctx.opset() < 7) || ctx.attr_int("transA", 0) != 0)) {
+    return Status::ok();
+  }
   // Gemm with transB holds the weights as [N, K]: B transposed.
   const bool trans_b = gemm && ctx.attr_int("transB", 0) != 0;
   const int64_t k = trans_b ? b->shape[1] : b->shape[0];
