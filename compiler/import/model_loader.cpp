@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,7 +42,16 @@ rt::Status parse_model_file(const std::string& path, onnx::ModelProto* out) {
     buf << f.rdbuf();
     const std::string text = buf.str();
     onnx::OnnxParser parser(text.c_str());
-    auto st = parser.Parse(*out);
+    onnx::Common::Status st;
+    try {
+      st = parser.Parse(*out);
+    } catch (const std::exception& e) {
+      // onnx's parser converts number literals with std::stof / std::stoll, which throw on
+      // what it cannot read (-inf, out-of-range values) instead of reporting a parse error.
+      return rt::Status::invalid("'" + path + "' is not valid ONNX text: a number literal " +
+                                 "cannot be read (" + e.what() +
+                                 "; -inf, nan and out-of-range values are not accepted)");
+    }
     if (!st.IsOK()) {
       return rt::Status::invalid("'" + path + "' is not valid ONNX text: " + one_line(st.ErrorMessage()));
     }

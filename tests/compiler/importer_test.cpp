@@ -153,6 +153,13 @@ old (float[2] x) => (float[2] y) { y = Relu(x) }
   s = import_text("this is not onnx", &g);
   CHECK(s.code() == rt::StatusCode::kInvalidArgument);
   CHECK(s.message().find("is not valid ONNX text") != std::string::npos);
+  // onnx's text parser throws on number literals it cannot convert; that is bad input too.
+  s = import_text(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+inf (float[2] x) => (float[2] y) { c = Constant <value = float[2] {1, -inf}> () y = Add(x, c) }
+)", &g);
+  CHECK(s.code() == rt::StatusCode::kInvalidArgument);
+  CHECK(s.message().find("a number literal cannot be read") != std::string::npos);
 }
 
 TEST_CASE("importer: every unsupported operator is listed", "[importer]") {
