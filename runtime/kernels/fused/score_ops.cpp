@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../common.h"
+#include "../nn/simd_level.h"
 
 namespace parallax::rt::kernels::fused {
 
@@ -146,8 +147,7 @@ __attribute__((target("avx2"))) void apply_avx2(const ScoreOps& ops, int64_t si,
 ApplyFn apply_fn() {
   static const ApplyFn fn = [] {
 #ifdef PARALLAX_SCORE_OPS_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return &apply_avx2;
+    if (nn::simd_level() >= nn::SimdLevel::kAvx2) return &apply_avx2;
 #endif
     return &apply_portable;
   }();

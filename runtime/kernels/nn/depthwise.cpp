@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "simd_level.h"
 #include "vector_exp.h"
 
 namespace parallax::rt::kernels::nn {
@@ -131,11 +132,8 @@ PARALLAX_DEPTHWISE_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 4)
 RowsFn rows_fn() {
   static const RowsFn fn = [] {
 #ifdef PARALLAX_DEPTHWISE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-      return &avx512_rows;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_rows;
+    if (simd_level() >= SimdLevel::kAvx512) return &avx512_rows;
+    if (simd_level() >= SimdLevel::kAvx2) return &avx2_rows;
 #endif
     return &portable_rows;
   }();

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "simd_level.h"
 #include "vector_exp.h"
 #include "vector_math.h"
 
@@ -149,11 +150,8 @@ PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6)
 const Kernel& kernel() {
   static const Kernel k = [] {
 #ifdef PARALLAX_SGEMM_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
-      return avx512_kernel;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return avx2_kernel;
+    if (simd_level() >= SimdLevel::kAvx512) return avx512_kernel;
+    if (simd_level() >= SimdLevel::kAvx2) return avx2_kernel;
 #endif
     return portable_kernel;
   }();

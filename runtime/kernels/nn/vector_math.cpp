@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "simd_level.h"
 #include "vector_exp.h"
 
 namespace parallax::rt::kernels::nn {
@@ -161,11 +162,10 @@ struct Loops {
 const Loops& loops() {
   static const Loops l = [] {
 #ifdef PARALLAX_VMATH_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+    if (simd_level() >= SimdLevel::kAvx512) {
       return Loops{&erf_avx512, &gelu_avx512, &softmax_avx512, &silu_avx512};
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (simd_level() >= SimdLevel::kAvx2) {
       return Loops{&erf_avx2, &gelu_avx2, &softmax_avx2, &silu_avx2};
     }
 #endif

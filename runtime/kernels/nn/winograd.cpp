@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "simd_level.h"
+
 namespace parallax::rt::kernels::nn {
 
 namespace {
@@ -294,11 +296,10 @@ PARALLAX_WINOGRAD_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 3, 2)
 const Isa& isa() {
   static const Isa k = [] {
 #ifdef PARALLAX_WINOGRAD_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) {
+    if (simd_level() >= SimdLevel::kAvx512) {
       return Isa{16, 4, 32, &avx512_input, &avx512_products, &avx512_output};
     }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (simd_level() >= SimdLevel::kAvx2) {
       return Isa{8, 3, 16, &avx2_input, &avx2_products, &avx2_output};
     }
 #endif
