@@ -165,9 +165,16 @@ def bench_pair(args, model, threads, work):
         except RunnerError as e:
             runner.kill()
             results[key]["error"] = str(e).split(": ", 1)[1]
+    # At least --runs timed runs each, and more (up to 4x) while either side has timed less than
+    # --min-seconds: a fast model's 60 runs last a fraction of a second, too short a window for
+    # its median to ride out a burst of noise from the rest of a shared machine.
+    def short():
+        return any(sum(results[k]["times"]) < 1000.0 * args.min_seconds
+                   and len(results[k]["times"]) < 4 * args.runs for k in runners)
+
     left = args.runs
-    while left > 0 and runners:
-        count = min(args.batch, left)
+    while runners and (left > 0 or short()):
+        count = min(args.batch, left) if left > 0 else args.batch
         for key in list(runners):
             try:
                 results[key]["times"] += runners[key].run(count)
@@ -250,6 +257,7 @@ def machine(args, ort_version):
         "command": os.environ.get("PARALLAX_BENCH_COMMAND")
         or shlex.join(["scripts/benchmark.py"] + sys.argv[1:]),
         "runs": args.runs, "warmup": args.warmup, "batch": args.batch, "pause_s": args.pause,
+        "min_seconds": args.min_seconds,
         "ort_mode": args.ort_mode, "thread_counts": args.thread_counts,
     }
 
@@ -266,6 +274,8 @@ def parse_args():
     p.add_argument("--runs", type=int, default=20, help="timed runs per runtime")
     p.add_argument("--warmup", type=int, default=5, help="untimed runs first (>= 1)")
     p.add_argument("--batch", type=int, default=5, help="timed runs per turn")
+    p.add_argument("--min-seconds", type=float, default=1.0,
+                   help="keep taking turns (up to 4x --runs) until each runtime has timed this long")
     p.add_argument("--pause", type=float, default=0.1, help="seconds between turns")
     p.add_argument("--ort-mode", choices=("sequential", "parallel"), default="sequential")
     p.add_argument("--timeout", type=float, default=1800, help="seconds per command")

@@ -92,7 +92,9 @@ def markdown(meta, rows, failures, chart_file):
         f"and `scripts/bench/ort_runner.mjs`. Each loads the model once and does "
         f"{m['warmup']} untimed warm-up run(s) (the first run's outputs are checked), then the "
         f"two take turns: {m['batch']} timed run(s) in Parallax, {m['batch']} in ONNX Runtime, "
-        f"and so on (A/B/A/B) until each has {m['runs']} timed run(s). Between batches the "
+        f"and so on (A/B/A/B) until each has {m['runs']} timed run(s) and, for fast models, "
+        f"{m.get('min_seconds', 0):g} s of timed runs (at most {4 * m['runs']} runs). Between "
+        "batches the "
         f"benchmark waits {m['pause_s']:g} s so that one runtime's spinning worker threads "
         "do not overlap the other's batch; the idle process is blocked reading its stdin.",
         "- Both read the same input tensors (`test_data_set_0/input_N.pb`, bound once) and time "
