@@ -5,6 +5,7 @@
 //   const std::vector<float> x = random_values(pick(1, 100));
 //   const OpResult r = run_threads("Transpose", 13, {&t}, {attr_ints("perm", {1, 0})}, 3);
 //   require_near(r.outputs[0].values<float>(), want, 1e-6);
+//   nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), c.data());  // then set B
 #pragma once
 
 #include <pthreadpool.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../../runtime/kernels/nn/sgemm.h"
 #include "kernel_harness.h"
 
 namespace parallax::test {
@@ -67,6 +69,21 @@ inline void require_near(const std::vector<float>& got, const std::vector<double
   }
   INFO("max error " << err << " at scale " << scale);
   REQUIRE(err <= tol * scale);
+}
+
+// sgemm arguments for C [m, n] = A [m, k] x B with A and C dense and row-major; the caller sets
+// B (b / b_rs / b_cs or b_packed), the bias and the epilogue.
+inline rt::kernels::nn::SgemmArgs dense_sgemm(int64_t m, int64_t n, int64_t k, const float* a,
+                                              float* c) {
+  rt::kernels::nn::SgemmArgs g;
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.a = a;
+  g.lda = k;
+  g.c = c;
+  g.ldc = n;
+  return g;
 }
 
 }  // namespace parallax::test

@@ -77,16 +77,9 @@ TEST_CASE("sgemm with prepacked B and a bias matches a double oracle on 1, 2, 3 
     for (int threads = 1; threads <= 3; ++threads) {
       pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
       std::vector<float> c(static_cast<size_t>(m * n), 42.0f);
-      nn::SgemmArgs g;
-      g.m = m;
-      g.n = n;
-      g.k = k;
-      g.a = a.data();
-      g.lda = k;
+      nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), c.data());
       g.b_packed = packed.data();
       g.bias = with_bias ? bias.data() : nullptr;
-      g.c = c.data();
-      g.ldc = n;
       REQUIRE(nn::sgemm_packed_floats(g) == 0);
       nn::sgemm(g, nullptr, pool);
       if (pool) pthreadpool_destroy(pool);

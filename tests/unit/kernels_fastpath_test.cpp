@@ -35,16 +35,10 @@ TEST_CASE("sgemm: random shapes, both B layouts, batches, match a double oracle"
       c_off.push_back(t * m * n);
       b_index.push_back(shared_b ? 0 : t);
     }
-    nn::SgemmArgs g;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    g.a = a.data();
-    g.lda = k;
+    nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), nullptr);
     g.b = b.data();
     g.b_rs = trans_b ? 1 : n;
     g.b_cs = trans_b ? k : 1;
-    g.ldc = n;
     g.batch = batch;
     g.a_off = a_off.data();
     g.c_off = c_off.data();

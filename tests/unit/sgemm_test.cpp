@@ -74,12 +74,9 @@ TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1
     for (int threads = 1; threads <= 3; ++threads) {
       INFO("trial " << trial << ": m=" << m << " n=" << n << " k=" << k << " act " << act
                     << (prepacked ? " prepacked" : " in place") << " threads " << threads);
-      nn::SgemmArgs g;
-      g.m = m;
-      g.n = n;
-      g.k = k;
-      g.a = a.data();
-      g.lda = k;
+      std::vector<float> c(static_cast<size_t>(m * ldc), kPad);
+      nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), c.data());
+      g.ldc = ldc;
       if (prepacked) {
         g.b_packed = packed_b.data();
       } else {
@@ -90,9 +87,6 @@ TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1
       g.out_min = lo;
       g.out_max = hi;
       g.silu = silu;
-      std::vector<float> c(static_cast<size_t>(m * ldc), kPad);
-      g.c = c.data();
-      g.ldc = ldc;
       std::vector<float> scratch(nn::sgemm_packed_floats(g) + 1);
       Pool pool(threads);
       nn::sgemm(g, scratch.data(), pool.p);
@@ -127,15 +121,9 @@ TEST_CASE("sgemm epilogue: SiLU in the tile is nn::silu_f32 of the plain product
     const std::vector<float> bias = random_values(n);
     std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
     nn::sgemm_pack_b(b.data(), n, 1, k, n, packed.data());
-    nn::SgemmArgs g;
-    g.m = m;
-    g.n = n;
-    g.k = k;
-    g.a = a.data();
-    g.lda = k;
+    nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), nullptr);
     g.b_packed = packed.data();
     g.bias = bias.data();
-    g.ldc = n;
     std::vector<float> plain(static_cast<size_t>(m * n)), fused(plain.size());
     g.c = plain.data();
     nn::sgemm(g, nullptr, nullptr);
@@ -170,16 +158,9 @@ TEST_CASE("FusedMatMul on prepacked sgemm with Relu / Clip / SiLU in the tile ma
     std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
     nn::sgemm_pack_b(bv.data(), n, 1, k, n, packed.data());
     std::vector<float> fast(static_cast<size_t>(rows * n));
-    nn::SgemmArgs g;
-    g.m = rows;
-    g.n = n;
-    g.k = k;
-    g.a = av.data();
-    g.lda = k;
+    nn::SgemmArgs g = dense_sgemm(rows, n, k, av.data(), fast.data());
     g.b_packed = packed.data();
     g.bias = biasv.data();
-    g.c = fast.data();
-    g.ldc = n;
     g.out_min = lo;
     g.out_max = hi;
     g.silu = act == 1;

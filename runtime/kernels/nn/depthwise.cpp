@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "row_tasks.h"
 #include "simd_level.h"
 #include "vector_exp.h"
 
@@ -140,16 +141,6 @@ RowsFn rows_fn() {
   return fn;
 }
 
-struct Task {
-  const Job* job;
-  RowsFn fn;
-};
-
-void run_row(void* context, size_t r) {
-  const Task& t = *static_cast<const Task*>(context);
-  t.fn(*t.job, static_cast<int64_t>(r), static_cast<int64_t>(r) + 1);
-}
-
 }  // namespace
 
 bool depthwise_fits(int64_t kh, int64_t kw, int64_t stride_h, int64_t stride_w) {
@@ -176,13 +167,7 @@ void DepthwiseConv::run(const DepthwiseShape& s, const float* x, float* y, float
   if (rows <= 0 || s.out_w <= 0 || c_ <= 0) return;
   const Job job{x,       y,       w_.data(), w_.data() + kh_ * kw_ * c_, c_, kh_, kw_, s,
                 out_min, out_max, silu};
-  const RowsFn fn = rows_fn();
-  if (pool == nullptr || rows == 1) {
-    fn(job, 0, rows);
-    return;
-  }
-  Task task{&job, fn};
-  pthreadpool_parallelize_1d(pool, &run_row, &task, static_cast<size_t>(rows), 0);
+  run_rows(rows_fn(), job, rows, pool);
 }
 
 }  // namespace parallax::rt::kernels::nn

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "row_tasks.h"
 #include "simd_level.h"
 #include "vector_exp.h"
 
@@ -168,16 +169,6 @@ RowsFn rows_fn() {
   return fn;
 }
 
-struct Task {
-  const Job* job;
-  RowsFn fn;
-};
-
-void run_row(void* context, size_t r) {
-  const Task& t = *static_cast<const Task*>(context);
-  t.fn(*t.job, static_cast<int64_t>(r), static_cast<int64_t>(r) + 1);
-}
-
 // Output channels padded to a whole widest vector, so every lane width loads inside w_.
 constexpr int64_t kPad = 16;
 
@@ -206,13 +197,7 @@ void InputConv::run(const InputConvShape& s, const float* x, float* y, float out
   if (rows <= 0 || s.out_w <= 0 || m_ <= 0) return;
   const Job job{x,  y,   w_.data(), w_.data() + c_ * kh_ * kw_ * mp_, m_, mp_, c_, kh_, kw_, s,
                 out_min, out_max, silu};
-  const RowsFn fn = rows_fn();
-  if (pool == nullptr || rows == 1) {
-    fn(job, 0, rows);
-    return;
-  }
-  Task task{&job, fn};
-  pthreadpool_parallelize_1d(pool, &run_row, &task, static_cast<size_t>(rows), 0);
+  run_rows(rows_fn(), job, rows, pool);
 }
 
 }  // namespace parallax::rt::kernels::nn
