@@ -80,6 +80,7 @@ class WorkerPool {
  private:
   WorkerPool() = default;
   void worker_main(int w);
+  void avoid_caller_cpu(int w);
 
   std::vector<WorkerSpec> specs_;
   std::vector<uint8_t> pinned_;
@@ -88,6 +89,7 @@ class WorkerPool {
   Job job_ = nullptr;
   void* arg_ = nullptr;
   bool stop_ = false;  // written before a start_ notify, read after it
+  int caller_cpu_ = -1;  // the CPU the caller started the current run on (-1: unknown)
   WaitSignal start_;   // bumped once per run (and once to stop)
   WaitSignal finish_;  // bumped by each worker as it finishes its job
   alignas(64) std::atomic<int32_t> finished_{0};
