@@ -129,7 +129,18 @@ void work(void* context, size_t w) {
 
 }  // namespace
 
+// The score_ops steps, read once from the attribute.
+Status FusedAttention_prepare(KernelContext& ctx) {
+  auto* ops = new fused::ScoreOps;
+  ctx.state() = ops;  // released by the executor even if parsing fails
+  return fused::parse_score_ops(ctx, ops);
+}
+
+void FusedAttention_release(void* state) { delete static_cast<fused::ScoreOps*>(state); }
+
 Status FusedAttention(KernelContext& ctx) {
+  const auto* parsed = static_cast<const fused::ScoreOps*>(ctx.state());
+  if (parsed == nullptr) return Status::internal("FusedAttention ran without prepare");
   const Tensor* q = nullptr;
   const Tensor* kt = nullptr;
   const Tensor* v = nullptr;
@@ -147,7 +158,7 @@ Status FusedAttention(KernelContext& ctx) {
     }
   }
   AttentionJob j{};
-  PARALLAX_RETURN_IF_ERROR(fused::parse_score_ops(ctx, &j.ops));
+  j.ops = *parsed;  // the operand bindings below are this run's
   const int operands = j.ops.operands;
   if (ctx.input_count() != 3 + operands) {
     return Status::invalid("FusedAttention: score_ops take " + std::to_string(operands) +
