@@ -1,5 +1,6 @@
 #include "passes/canonicalize_rewriter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -199,6 +200,37 @@ void Rewriter::erase(ir::NodeId n) {
   changed_ = true;
 }
 
+ir::ValueId Rewriter::add_value(std::string name, rt::DType dtype, std::vector<int64_t> dims,
+                                ir::RegionId region) {
+  const ir::ValueId id = g_.add_value(std::move(name), dtype, std::move(dims), true, region);
+  uses_.push_back(0);
+  user_.push_back(-1);
+  is_output_.push_back(false);
+  return id;
+}
+
+ir::NodeId Rewriter::insert_before(ir::NodeId at, std::string name, std::string op_type,
+                                   std::string domain, int opset, std::vector<ir::ValueId> inputs,
+                                   std::vector<ir::ValueId> outputs,
+                                   std::vector<rt::Attribute> attrs) {
+  const ir::RegionId r = g_.nodes[at].region;
+  const ir::NodeId n = g_.add_node(r, std::move(name), std::move(op_type), std::move(domain), opset,
+                                   std::move(inputs), std::move(outputs), std::move(attrs));
+  // add_node appended n to the region; move it in front of `at`.
+  std::vector<ir::NodeId>& order = g_.regions[r].nodes;
+  order.pop_back();
+  order.insert(std::find(order.begin(), order.end(), at), n);
+  for (ir::ValueId v : g_.nodes[n].inputs) {
+    if (v < 0) continue;
+    ++uses_[v];
+    user_[v] = n;
+  }
+  if (g_.nodes[n].domain == kParallaxDomain) g_.opsets.emplace(kParallaxDomain, kParallaxOpset);
+  touched_.push_back(true);
+  changed_ = true;
+  return n;
+}
+
 void Rewriter::replace_uses(ir::ValueId from, ir::ValueId to) {
   for (ir::Node& node : g_.nodes) {
     for (ir::ValueId& v : node.inputs) {
@@ -269,6 +301,14 @@ rt::Attribute make_attr_int(std::string name, int64_t v) {
   a.name = std::move(name);
   a.kind = rt::Attribute::Kind::kInt;
   a.i = v;
+  return a;
+}
+
+rt::Attribute make_attr_ints(std::string name, std::vector<int64_t> v) {
+  rt::Attribute a;
+  a.name = std::move(name);
+  a.kind = rt::Attribute::Kind::kInts;
+  a.ints = std::move(v);
   return a;
 }
 

@@ -76,6 +76,14 @@ class Rewriter {
   void erase(ir::NodeId n);
   // Makes every node input reading `from` read `to` instead (region outputs are left alone).
   void replace_uses(ir::ValueId from, ir::ValueId to);
+  // Adds a value of static shape `dims` defined in `region` (insert_before gives it a producer).
+  ir::ValueId add_value(std::string name, rt::DType dtype, std::vector<int64_t> dims,
+                        ir::RegionId region);
+  // Adds a node that runs right before node `at`, in at's region, and makes it the producer of
+  // its outputs. The new node counts as touched: no match of this sweep looks at it.
+  ir::NodeId insert_before(ir::NodeId at, std::string name, std::string op_type,
+                           std::string domain, int opset, std::vector<ir::ValueId> inputs,
+                           std::vector<ir::ValueId> outputs, std::vector<rt::Attribute> attrs = {});
   // Marks n as touched without changing it (an edit elsewhere made its counts stale).
   void touch(ir::NodeId n) { touched_[n] = true; }
   // Records an edit that touched no node (a value turned into a constant).
@@ -105,6 +113,7 @@ rt::Attribute make_attr_string(std::string name, std::string v);
 rt::Attribute make_attr_floats(std::string name, std::vector<float> v);
 rt::Attribute make_attr_float(std::string name, float v);
 rt::Attribute make_attr_int(std::string name, int64_t v);
+rt::Attribute make_attr_ints(std::string name, std::vector<int64_t> v);
 
 // Whether a constant of type t holding `a` stands for `b` (sqrt(2), 1/sqrt(2), 0.5, ...):
 // |a - b| <= tol * |b| with tol a little above t's rounding error (float16 1e-3, bfloat16 8e-3,

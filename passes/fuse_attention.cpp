@@ -130,10 +130,21 @@ bool last_axis_softmax(const Rewriter& rw, ir::NodeId sm) {
 // Matches the chain that starts at MatMul m1 and fuses it into the second MatMul.
 bool fuse_at(Rewriter& rw, ir::NodeId m1) {
   const ir::Node& first = rw.node(m1);
-  if (first.inputs.size() != 2 || first.outputs.size() != 1) return false;
+  // A FusedMatMul without activation is the MatMul with its bias as the first step: the
+  // canonicalize pass folds a constant mask over the keys ([N] after broadcasting) into it.
+  const bool biased = first.domain == kParallaxDomain;
+  if (first.inputs.size() != (biased ? 3u : 2u) || first.outputs.size() != 1 ||
+      (biased && !attr_string(first, "activation", "").empty())) {
+    return false;
+  }
   const ir::ValueId q = first.inputs[0], kt = first.inputs[1], s = first.outputs[0];
   if (!matrix_operand(rw, q) || !matrix_operand(rw, kt) || !matrix_operand(rw, s)) return false;
   Epilogue e;
+  if (biased) {
+    if (!fits_scores(rw, first.inputs[2], rt::DType::kFloat32, rw.value(s).dims)) return false;
+    e.ops.push_back("Add");
+    e.operands.push_back(first.inputs[2]);
+  }
   ir::ValueId cur = s;
   ir::NodeId sm = rw.only_user(cur);
   // Each step's output is the next step's scores. add_step refuses a ninth op; this bounds the
@@ -180,7 +191,7 @@ bool fuse_at(Rewriter& rw, ir::NodeId m1) {
 bool fuse_attention(ir::Graph& g) {
   Rewriter rw(g);
   for (ir::NodeId n = 0; n < rw.node_count(); ++n) {
-    if (rw.is(n, "MatMul")) fuse_at(rw, n);
+    if (rw.is(n, "MatMul") || rw.is(n, "FusedMatMul", kParallaxDomain)) fuse_at(rw, n);
   }
   return rw.finish();
 }

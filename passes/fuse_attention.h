@@ -19,6 +19,10 @@
 // scores; a Cast to bool or an Expand that feeds the condition alone is looked through and
 // removed with the chain, since the kernel broadcasts the condition itself.
 //
+// The first MatMul may be a com.parallax.FusedMatMul without activation: canonicalize folds
+// an added constant that broadcasts along the keys only (a fixed key mask, [N]) into a bias,
+// which becomes the epilogue's first step, Add.
+//
 // Preconditions, all checked: q, kt, v and the scores are float32 with known ranks >= 2 (no
 // 1-D MatMul operand); the Softmax normalises the last axis (opset 13+: axis -1 or rank - 1;
 // before 13 the 2-D coercion at rank - 1, which is the same); after any Reshape the Softmax

@@ -51,14 +51,6 @@ void permute_shape(ir::Value& v) {
   }
 }
 
-rt::Attribute ints_attr(std::string name, std::vector<int64_t> v) {
-  rt::Attribute a;
-  a.name = std::move(name);
-  a.kind = rt::Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-
 void set_attr(ir::Node& n, rt::Attribute a) {
   for (rt::Attribute& old : n.attrs) {
     if (old.name == a.name) {
@@ -220,7 +212,7 @@ ir::NodeId LayoutPass::convert(ir::ValueId from, ir::ValueId to, const int* perm
     return g_.add_node(r, name, "Reshape", "", default_opset(), {from, shape}, {to});
   }
   return g_.add_node(r, name, "Transpose", "", default_opset(), {from}, {to},
-                     {ints_attr("perm", {perm[0], perm[1], perm[2], perm[3]})});
+                     {make_attr_ints("perm", {perm[0], perm[1], perm[2], perm[3]})});
 }
 
 // The NHWC form of activation v as read by `reader`: made in the reader's region, or converted
@@ -359,7 +351,7 @@ void LayoutPass::batchnorm_to_conv(ir::NodeId id) {
   const ir::ValueId b =
       float_constant(g_.nodes[id].name + "/shift", {channels}, shift, g_.nodes[id].region);
   make_depthwise_conv(id, w, b,
-                      {ints_attr("kernel_shape", {1, 1}), make_attr_int("group", channels)});
+                      {make_attr_ints("kernel_shape", {1, 1}), make_attr_int("group", channels)});
 }
 
 // An AveragePool that counts padding as a depthwise convolution of 1 / (kh * kw) weights.
@@ -367,7 +359,7 @@ void LayoutPass::avgpool_to_conv(ir::NodeId id) {
   const ir::Node& n = g_.nodes[id];
   const std::vector<int64_t> k = attr_ints(n, "kernel_shape");
   const int64_t channels = g_.values[n.inputs[0]].dims[3];
-  std::vector<rt::Attribute> attrs = {ints_attr("kernel_shape", k),
+  std::vector<rt::Attribute> attrs = {make_attr_ints("kernel_shape", k),
                                       make_attr_int("group", channels)};
   for (const char* a : {"strides", "pads", "auto_pad"})
     if (const rt::Attribute* p = find_attr(n, a)) attrs.push_back(*p);

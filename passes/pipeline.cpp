@@ -10,6 +10,7 @@
 #include "passes/fuse_attention.h"
 #include "passes/layout.h"
 #include "passes/place.h"
+#include "passes/reassociate_attention.h"
 #include "passes/plan_memory.h"
 #include "passes/schedule.h"
 #include "passes/serialize_for_memory.h"
@@ -32,6 +33,14 @@ const std::vector<PassInfo>& pipeline() {
        "MatMul [+ scale/bias/mask] + Softmax + MatMul -> com.parallax.FusedAttention",
        [](PassContext& c) {
          fuse_attention(c.graph);
+         return rt::Status::ok();
+       }},
+      // reassociate-attention right after fuse-attention, whose nodes it rewrites, and before
+      // place, which must cost the smaller products it leaves.
+      {"reassociate-attention",
+       "few queries over a long projected input: project the queries, not the keys and values",
+       [](PassContext& c) {
+         reassociate_attention(c.graph);
          return rt::Status::ok();
        }},
       // layout right after canonicalize: it maps the fused convolutions (and needs BN already

@@ -136,6 +136,9 @@ MODELS = {
     "transformer_encoder": ZooModel(
         "test", "2-layer nn.TransformerEncoder (d_model 64, 4 heads) + Linear, 1x16x64",
         _transformer_encoder),
+    "cross_attention": ZooModel(
+        "test", "two cross-attentions, 8 queries over 300 memory rows (width 64, 4 heads), batch 2",
+        _zoo("cross_attention"), 17, ("queries", "memory"), ("y",)),
 }
 
 
