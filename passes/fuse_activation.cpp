@@ -96,10 +96,29 @@ ir::NodeId float_producer(const Rewriter& rw, ir::ValueId y, ir::NodeId at) {
 }
 
 // The activation y * gate(y) stands for when node g computes gate(y): SiLU for Sigmoid,
-// HardSwish for HardSigmoid(alpha = 1/6, beta = 1/2) (how MobileNetV3 exports spell it).
-bool gated_activation(const Rewriter& rw, ir::NodeId g, ir::ValueId y, Activation* act) {
+// HardSwish for HardSigmoid(alpha = 1/6, beta = 1/2) (how MobileNetV3 exports spell it), and
+// Swish(alpha) for Sigmoid(Mul(y, alpha)) with alpha a one-value constant (CLIP's QuickGELU,
+// alpha 1.702), whose Mul is then *scale (else -1).
+bool gated_activation(const Rewriter& rw, ir::NodeId g, ir::ValueId y, Activation* act,
+                      ir::NodeId* scale) {
   const ir::Node& n = rw.node(g);
-  if (n.inputs.empty() || n.inputs[0] != y) return false;
+  *scale = -1;
+  if (n.inputs.empty()) return false;
+  if (n.inputs[0] != y && n.op_type == "Sigmoid") {
+    const ir::NodeId m = rw.single_producer(n.inputs[0], "Mul", g);
+    if (m < 0 || rw.node(m).inputs.size() != 2) return false;
+    const std::vector<ir::ValueId>& in = rw.node(m).inputs;
+    const ir::ValueId c = in[0] == y ? in[1] : (in[1] == y ? in[0] : -1);
+    double alpha = 0.0;
+    if (c < 0 || c == y || !rw.scalar_value(c, &alpha) ||
+        rw.value(n.inputs[0]).dims != rw.value(y).dims) {
+      return false;
+    }
+    *act = {"Swish", {static_cast<float>(alpha)}};
+    *scale = m;
+    return true;
+  }
+  if (n.inputs[0] != y) return false;
   if (n.op_type == "Sigmoid") {
     *act = {"SiLU", {}};
     return true;
@@ -121,13 +140,15 @@ bool fuse_gated(Rewriter& rw, ir::NodeId mul) {
     ir::NodeId gate = rw.single_producer(s, "Sigmoid", mul);
     if (gate < 0) gate = rw.single_producer(s, "HardSigmoid", mul);
     Activation act;
-    if (gate < 0 || !gated_activation(rw, gate, y, &act)) continue;
-    if (rw.uses(y) != 2) continue;  // the gate and the Mul
+    ir::NodeId scale = -1;
+    if (gate < 0 || !gated_activation(rw, gate, y, &act, &scale)) continue;
+    if (rw.uses(y) != 2) continue;  // the gate (or its scale) and the Mul
     const ir::NodeId p = float_producer(rw, y, mul);
     const std::string op = p >= 0 ? fused_op(rw, p) : "";
     if (op.empty()) continue;
     fuse(rw, mul, p, op, act);
     rw.erase(gate);
+    if (scale >= 0) rw.erase(scale);
     return true;
   }
   return false;

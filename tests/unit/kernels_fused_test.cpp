@@ -200,9 +200,12 @@ TEST_CASE("Gelu equals its decomposed erf form", "[fused]") {
 TEST_CASE("fused kernels reject bad activations, biases and types", "[fused]") {
   OwnedTensor x = make_tensor<float>({1, 1, 2, 2}, {1, 2, 3, 4});
   OwnedTensor w = make_tensor<float>({1, 1, 1, 1}, {1});
-  OpResult r = run_op("FusedConv", 1, {&x, &w}, {attr_string("activation", "Swish")}, 1, kDomain);
+  OpResult r = run_op("FusedConv", 1, {&x, &w}, {attr_string("activation", "Mish")}, 1, kDomain);
   CHECK(r.status.code() == StatusCode::kInvalidArgument);
-  CHECK(r.status.message().find("unknown activation 'Swish'") != std::string::npos);
+  CHECK(r.status.message().find("unknown activation 'Mish'") != std::string::npos);
+  r = run_op("FusedConv", 1, {&x, &w}, {attr_string("activation", "Swish")}, 1, kDomain);
+  CHECK(r.status.message().find("activation 'Swish' takes 1 activation_params, got 0") !=
+        std::string::npos);
   r = run_op("FusedConv", 1, {&x, &w},
              {attr_string("activation", "Clip"), attr_floats("activation_params", {0.0f})}, 1,
              kDomain);

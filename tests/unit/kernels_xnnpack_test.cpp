@@ -182,11 +182,12 @@ void require_close(const OpResult& got, const OpResult& want, const std::string&
 }
 
 rt::Attribute activation_attr(int which, std::vector<float>* params) {
-  static const char* kNames[] = {"Relu",      "Clip", "Sigmoid", "HardSwish",
-                                 "LeakyRelu", "SiLU", "Tanh",    "HardSigmoid"};
+  static const char* kNames[] = {"Relu", "Clip", "Sigmoid",     "HardSwish", "LeakyRelu",
+                                 "SiLU", "Tanh", "HardSigmoid", "Swish"};
   const std::string name = kNames[which];
   params->clear();
   if (name == "Clip") *params = {-0.25f, 0.5f};
+  if (name == "Swish") *params = {1.702f};
   if (name == "LeakyRelu") *params = {0.1f};
   if (name == "HardSigmoid") *params = {0.2f, 0.5f};
   return attr_string("activation", name);
@@ -238,7 +239,7 @@ TEST_CASE("ConvNhwc matches Conv / FusedConv (groups, depthwise, strides, pads, 
     const bool bias = coin();
     if (coin()) {
       std::vector<float> params;
-      attrs.push_back(activation_attr(static_cast<int>(pick(0, 7)), &params));
+      attrs.push_back(activation_attr(static_cast<int>(pick(0, 8)), &params));
       if (!params.empty()) attrs.push_back(attr_floats("activation_params", params));
     }
     const OwnedTensor x = random_tensor({n, c, h, w});
@@ -398,7 +399,7 @@ TEST_CASE("Gemm / FusedGemm with constant weights match the reference", "[xnnpac
     if (coin()) attrs.push_back(attr_float("beta", 2.0f));
     if (fused) {
       std::vector<float> params;
-      attrs.push_back(activation_attr(static_cast<int>(pick(0, 7)), &params));
+      attrs.push_back(activation_attr(static_cast<int>(pick(0, 8)), &params));
       if (!params.empty()) attrs.push_back(attr_floats("activation_params", params));
     }
     const OwnedTensor a = random_tensor({m, kk});
@@ -430,7 +431,7 @@ TEST_CASE("MatMul / FusedMatMul with a constant 2-D B match the reference; a run
     std::vector<rt::Attribute> attrs;
     if (fused && coin()) {
       std::vector<float> params;
-      attrs.push_back(activation_attr(static_cast<int>(pick(0, 7)), &params));
+      attrs.push_back(activation_attr(static_cast<int>(pick(0, 8)), &params));
       if (!params.empty()) attrs.push_back(attr_floats("activation_params", params));
     }
     const OwnedTensor a = random_tensor(ashape), b = random_tensor({kk, n}),

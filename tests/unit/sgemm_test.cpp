@@ -29,7 +29,7 @@ constexpr float kPad = -7.0f;  // in C's row padding: must survive
 // that float rounding grows with.
 std::vector<double> oracle(int64_t m, int64_t n, int64_t k, const std::vector<float>& a,
                            const std::vector<float>& b, const std::vector<float>& bias, float lo,
-                           float hi, bool silu, std::vector<double>* mag) {
+                           float hi, double swish_alpha, std::vector<double>* mag) {
   std::vector<double> c(static_cast<size_t>(m * n));
   mag->assign(c.size(), 0.0);
   for (int64_t i = 0; i < m; ++i)
@@ -42,7 +42,7 @@ std::vector<double> oracle(int64_t m, int64_t n, int64_t k, const std::vector<fl
         sum += std::fabs(t);
       }
       acc = std::min<double>(hi, std::max<double>(lo, acc));
-      if (silu) acc = acc / (1.0 + std::exp(-acc));
+      if (swish_alpha != 0.0) acc = acc / (1.0 + std::exp(-swish_alpha * acc));
       c[i * n + j] = acc;
       (*mag)[i * n + j] = sum;
     }
@@ -58,7 +58,8 @@ TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1
   for (int trial = 0; trial < 90; ++trial) {
     const int64_t m = row_choices[pick(0, 14)], n = col_choices[pick(0, 14)];
     const int64_t k = trial % 15 == 0 ? 0 : pick(1, 70);
-    const int act = trial % 5;  // none, clamp, lower bound only (Relu), SiLU, clamp + SiLU
+    // none, clamp, lower bound only (Relu), SiLU, clamp + Swish (x * sigmoid(1.702 x))
+    const int act = trial % 5;
     const float lo = act == 1 || act == 4 ? -0.4f : (act == 2 ? 0.0f : -kInf);
     const float hi = act == 1 || act == 4 ? 0.6f : kInf;
     const bool silu = act >= 3, prepacked = trial % 2 == 0, with_bias = trial % 3 != 0;
@@ -66,7 +67,8 @@ TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1
     const std::vector<float> a = random_values(m * k, 2.0f), b = random_values(k * n, 2.0f);
     const std::vector<float> bias = with_bias ? random_values(n) : std::vector<float>{};
     std::vector<double> mag;
-    const std::vector<double> want = oracle(m, n, k, a, b, bias, lo, hi, silu, &mag);
+    const float alpha = act == 4 ? 1.702f : 1.0f;
+    const std::vector<double> want = oracle(m, n, k, a, b, bias, lo, hi, silu ? alpha : 0.0, &mag);
     std::vector<float> packed_b(nn::sgemm_packed_b_floats(k, n) + 1);
     nn::sgemm_pack_b(b.data(), n, 1, k, n, packed_b.data());
     const int64_t ldc = n + 3;  // padded rows: the padding must stay untouched
@@ -87,6 +89,7 @@ TEST_CASE("sgemm epilogue: clamp and SiLU in the tile match a double oracle on 1
       g.out_min = lo;
       g.out_max = hi;
       g.silu = silu;
+      g.silu_alpha = alpha;
       std::vector<float> scratch(nn::sgemm_packed_floats(g) + 1);
       Pool pool(threads);
       nn::sgemm(g, scratch.data(), pool.p);
@@ -136,15 +139,19 @@ TEST_CASE("sgemm epilogue: SiLU in the tile is nn::silu_f32 of the plain product
   }
 }
 
-TEST_CASE("FusedMatMul on prepacked sgemm with Relu / Clip / SiLU in the tile matches the oracle",
+TEST_CASE(
+    "FusedMatMul on prepacked sgemm with Relu / Clip / SiLU / Swish in the tile matches the oracle",
           "[sgemm]") {
   for (int iter = 0; iter < 12; ++iter) {
     // At most 128 rows: XnnFusedMatMul takes sgemm (xnnpack/fully_connected.cpp, kFewRows).
     const int64_t rows = pick(1, 128), k = pick(1, 80), n = pick(1, 100);
-    const int act = iter % 3;
-    const char* name = act == 0 ? "Relu" : (act == 1 ? "SiLU" : "Clip");
+    const int act = iter % 4;
+    const char* names[] = {"Relu", "SiLU", "Clip", "Swish"};
+    const char* name = names[act];
     std::vector<rt::Attribute> attrs = {attr_string("activation", name)};
     if (act == 2) attrs.push_back(attr_floats("activation_params", {-0.25f, 0.5f}));
+    if (act == 3) attrs.push_back(attr_floats("activation_params", {1.702f}));
+    const double alpha = act == 1 ? 1.0 : (act == 3 ? 1.702 : 0.0);
     const float lo = act == 0 ? 0.0f : (act == 2 ? -0.25f : -kInf);
     const float hi = act == 2 ? 0.5f : kInf;
     const std::vector<float> av = random_values(rows * k, 2.0f), bv = random_values(k * n);
@@ -153,7 +160,7 @@ TEST_CASE("FusedMatMul on prepacked sgemm with Relu / Clip / SiLU in the tile ma
     const OwnedTensor b = make_tensor<float>({k, n}, bv);
     const OwnedTensor bias = make_tensor<float>({n}, biasv);
     std::vector<double> mag;
-    const std::vector<double> want = oracle(rows, n, k, av, bv, biasv, lo, hi, act == 1, &mag);
+    const std::vector<double> want = oracle(rows, n, k, av, bv, biasv, lo, hi, alpha, &mag);
     // What the sgemm path computes.
     std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
     nn::sgemm_pack_b(bv.data(), n, 1, k, n, packed.data());
@@ -163,7 +170,8 @@ TEST_CASE("FusedMatMul on prepacked sgemm with Relu / Clip / SiLU in the tile ma
     g.bias = biasv.data();
     g.out_min = lo;
     g.out_max = hi;
-    g.silu = act == 1;
+    g.silu = alpha != 0.0;
+    g.silu_alpha = static_cast<float>(alpha);
     nn::sgemm(g, nullptr, nullptr);
     for (int threads = 1; threads <= 3; ++threads) {
       INFO("iteration " << iter << ": rows=" << rows << " k=" << k << " n=" << n << " " << name

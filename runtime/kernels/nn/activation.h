@@ -49,10 +49,12 @@ struct Activation {
     kHardSwish,
     kClip,
     kSiLU,
+    kSwish,
     kGelu
   };
   Kind kind = Kind::kNone;
-  // LeakyRelu: alpha; HardSigmoid: alpha, beta; Clip: min, max (+-inf for an open side).
+  // LeakyRelu: alpha; HardSigmoid: alpha, beta; Clip: min, max (+-inf for an open side);
+  // Swish: alpha, for x * sigmoid(alpha * x) (CLIP's QuickGELU is alpha = 1.702).
   float p0 = 0.0f;
   float p1 = 0.0f;
 
@@ -72,6 +74,7 @@ struct Activation {
         {"HardSwish", Kind::kHardSwish, 0},
         {"Clip", Kind::kClip, 2},
         {"SiLU", Kind::kSiLU, 0},
+        {"Swish", Kind::kSwish, 1},
         {"Gelu", Kind::kGelu, 0},
     };
     *out = Activation{};
@@ -136,6 +139,9 @@ struct Activation {
         return;
       case Kind::kSiLU:
         for (int64_t i = 0; i < n; ++i) p[i] = p[i] * sigmoid(p[i]);
+        return;
+      case Kind::kSwish:
+        for (int64_t i = 0; i < n; ++i) p[i] = p[i] * sigmoid(p[i] * a);
         return;
       case Kind::kGelu:
         for (int64_t i = 0; i < n; ++i) p[i] = gelu(p[i]);

@@ -5,6 +5,7 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -21,7 +22,8 @@ struct TileEnds {
   const float* bias = nullptr;  // NR floats the accumulators start from, or null for zeros
   bool clamp = false;           // clamp to [lo, hi] (max with lo first, as Clip)
   float lo = 0.0f, hi = 0.0f;
-  bool silu = false;  // then x * sigmoid(x)
+  bool silu = false;  // then x * sigmoid(alpha * x)
+  float alpha = 1.0f;
 };
 
 // A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x k] x a panel of B:
@@ -89,7 +91,7 @@ __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 2
-      for (int v = 0; v < NV; ++v) silu_lanes<V, typename Vec<W>::I>(acc[r][v]);
+      for (int v = 0; v < NV; ++v) silu_lanes<V, typename Vec<W>::I>(acc[r][v], e.alpha);
     }
   }
   if (mr == MR && nr == NR) {  // the common case, without a test per store
@@ -285,6 +287,7 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
   ends.lo = g.out_min;
   ends.hi = g.out_max;
   ends.silu = g.silu;
+  ends.alpha = g.silu_alpha;
   if (g.k <= 0) {
     for (int64_t t = 0; t < g.batch; ++t) {
       float* c = g.c + (g.c_off ? g.c_off[t] : 0);
@@ -299,7 +302,11 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
           for (float* x = row; x < row + g.n; ++x)
             *x = std::min(std::max(*x, g.out_min), g.out_max);
         }
-        if (g.silu) silu_f32(row, static_cast<size_t>(g.n), nullptr);
+        if (g.silu && g.silu_alpha == 1.0f) {
+          silu_f32(row, static_cast<size_t>(g.n), nullptr);
+        } else if (g.silu) {
+          for (float* x = row; x < row + g.n; ++x) *x = *x / (1.0f + std::exp(-(*x * g.silu_alpha)));
+        }
       }
     }
     return;

@@ -63,10 +63,12 @@ struct SgemmArgs {
   const float* bias = nullptr;
   // Optional epilogue, applied to the accumulators in registers before C is stored: a clamp
   // to [out_min, out_max] (max with out_min first, as Clip; the defaults leave C as is), then,
-  // with `silu`, x * sigmoid(x) with nn::silu_f32's arithmetic (nn/vector_exp.h).
+  // with `silu`, x * sigmoid(silu_alpha * x) with nn::silu_f32's arithmetic (nn/vector_exp.h;
+  // silu_alpha 1 is SiLU, others Swish).
   float out_min = -std::numeric_limits<float>::infinity();
   float out_max = std::numeric_limits<float>::infinity();
   bool silu = false;
+  float silu_alpha = 1.0f;
 };
 
 // Floats that sgemm_pack_b writes for a k x n matrix.

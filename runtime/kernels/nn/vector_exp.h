@@ -54,9 +54,11 @@ __attribute__((always_inline)) inline void exp_nonpositive(F& x) {
 // -88.4 (and -inf / inf the reference's NaN). NaN stays NaN. One division and no selects on
 // the result: about a fifth faster than x * (x < 0 ? e : 1) / (1 + e) with e = exp(-|x|), at
 // the same accuracy. By reference, as exp_clamped.
+// With alpha, x * sigmoid(alpha * x) = x / (1 + exp(-alpha * x)) (Swish; alpha 1 is SiLU
+// exactly, x * 1 being x).
 template <typename F, typename I>
-__attribute__((always_inline)) inline void silu_lanes(F& x) {
-  F c = 0.0f - x;
+__attribute__((always_inline)) inline void silu_lanes(F& x, float alpha = 1.0f) {
+  F c = 0.0f - x * alpha;
   c = c > -87.3f ? c : F{} - 87.3f;  // a NaN compares false: clamped, x keeps it
   c = c < 88.72f ? c : F{} + 88.72f;
   exp_clamped<F, I>(c);

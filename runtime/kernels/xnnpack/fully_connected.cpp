@@ -34,10 +34,12 @@ struct FcState {
   int64_t k = 0, n = 0;
   bool gemm = false;  // A must be 2-D
   // B in sgemm's panels, the bias (empty = none), and whether sgemm applies the whole
-  // activation (SiLU; the clamp of Relu / Clip always goes into its tile).
+  // activation (SiLU and Swish, with silu_alpha; the clamp of Relu / Clip always goes into its
+  // tile).
   std::vector<float, AlignedAllocator<float>> packed;
   std::vector<float> bias;
   bool silu = false;
+  float silu_alpha = 1.0f;
 };
 
 // The bias of a Gemm: beta * C broadcast along rows, or empty when C is absent. False when C is
@@ -105,8 +107,10 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
   nn::sgemm_pack_b(w, trans_b ? 1 : n, trans_b ? k : 1, k, n, st->packed.data());
   st->bias = std::move(bias);
   nn::Activation act;
-  st->silu =
-      fused && nn::Activation::parse(ctx, &act).is_ok() && act.kind == nn::Activation::Kind::kSiLU;
+  if (fused && nn::Activation::parse(ctx, &act).is_ok()) {
+    st->silu = act.kind == nn::Activation::Kind::kSiLU || act.kind == nn::Activation::Kind::kSwish;
+    if (act.kind == nn::Activation::Kind::kSwish) st->silu_alpha = act.p0;
+  }
   ctx.state() = st;
   // Run reads B only through the panels (the reference fallback below is taken only for
   // inputs the reference rejects too).
@@ -116,7 +120,7 @@ Status prepare_fc(KernelContext& ctx, bool gemm, bool fused) {
 
 void release_fc(void* state) { delete static_cast<FcState*>(state); }
 
-// y = a x B + bias with the clamp (and SiLU) applied in sgemm's tile, then the rest of the
+// y = a x B + bias with the clamp (and SiLU or Swish) applied in sgemm's tile, then the rest of the
 // activation.
 Status run_packed(KernelContext& ctx, const FcState& st, const float* a, float* y, size_t rows) {
   nn::SgemmArgs g;
@@ -132,6 +136,7 @@ Status run_packed(KernelContext& ctx, const FcState& st, const float* a, float* 
   g.out_min = st.epilogue.output_min();
   g.out_max = st.epilogue.output_max();
   g.silu = st.silu;
+  g.silu_alpha = st.silu_alpha;
   nn::sgemm(g, nullptr, ctx.threadpool());
   if (st.silu) return Status::ok();
   return st.epilogue.apply(ctx, y, rows * static_cast<size_t>(st.n));
