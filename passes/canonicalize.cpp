@@ -8,6 +8,7 @@
 #include "passes/fuse_batchnorm.h"
 #include "passes/fuse_bias.h"
 #include "passes/fuse_gelu.h"
+#include "passes/fuse_l2norm.h"
 #include "passes/fuse_layernorm.h"
 #include "passes/remove_identity.h"
 
@@ -39,8 +40,8 @@ void release_unused_constants(ir::Graph& g) {
 rt::Status canonicalize(ir::Graph& g) {
   using Rewrite = bool (*)(ir::Graph&);
   static constexpr Rewrite kRewrites[] = {
-      remove_identity, fold_constants, fuse_batchnorm,  fuse_bias,
-      fuse_layernorm,  fuse_gelu,      fuse_activation,
+      remove_identity, fold_constants, fuse_batchnorm, fuse_bias,
+      fuse_layernorm,  fuse_l2norm,    fuse_gelu,      fuse_activation,
   };
   PARALLAX_RETURN_IF_ERROR(eliminate_dead_code(g));
   for (int round = 0; round < kMaxCanonicalizeRounds; ++round) {

@@ -304,6 +304,27 @@ rt::Attribute make_attr_int(std::string name, int64_t v) {
   return a;
 }
 
+int reduced_trailing_axes(const Rewriter& rw, ir::NodeId reduce, int64_t rank) {
+  const ir::Node& n = rw.node(reduce);
+  if (attr_int(n, "keepdims", 1) != 1 || n.inputs.empty() || n.inputs.size() > 2) return 0;
+  std::vector<int64_t> axes = attr_ints(n, "axes");
+  if (n.inputs.size() == 2) {  // opset 18 form: axes as a constant input
+    std::vector<double> a;
+    if (!rw.constant_values(n.inputs[1], &a)) return 0;
+    axes.assign(a.begin(), a.end());
+  }
+  if (axes.empty()) return 0;
+  for (int64_t& a : axes) {
+    if (a < -rank || a >= rank) return 0;
+    if (a < 0) a += rank;
+  }
+  std::sort(axes.begin(), axes.end());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] != rank - static_cast<int64_t>(axes.size() - i)) return 0;
+  }
+  return static_cast<int>(axes.size());
+}
+
 rt::Attribute make_attr_ints(std::string name, std::vector<int64_t> v) {
   rt::Attribute a;
   a.name = std::move(name);

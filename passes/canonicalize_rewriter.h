@@ -81,8 +81,8 @@ class Rewriter {
                         ir::RegionId region);
   // Adds a node that runs right before node `at`, in at's region, and makes it the producer of
   // its outputs. The new node counts as touched: no match of this sweep looks at it.
-  ir::NodeId insert_before(ir::NodeId at, std::string name, std::string op_type,
-                           std::string domain, int opset, std::vector<ir::ValueId> inputs,
+  ir::NodeId insert_before(ir::NodeId at, std::string name, std::string op_type, std::string domain,
+                           int opset, std::vector<ir::ValueId> inputs,
                            std::vector<ir::ValueId> outputs, std::vector<rt::Attribute> attrs = {});
   // Marks n as touched without changing it (an edit elsewhere made its counts stale).
   void touch(ir::NodeId n) { touched_[n] = true; }
@@ -114,6 +114,11 @@ rt::Attribute make_attr_floats(std::string name, std::vector<float> v);
 rt::Attribute make_attr_float(std::string name, float v);
 rt::Attribute make_attr_int(std::string name, int64_t v);
 rt::Attribute make_attr_ints(std::string name, std::vector<int64_t> v);
+
+// The number of trailing axes of a rank-`rank` input that keepdims Reduce* node `reduce`
+// reduces (axes as an attribute, or from opset 18 as a constant input); 0 when it keeps no
+// dims, reduces nothing or reduces other than the last axes.
+int reduced_trailing_axes(const Rewriter& rw, ir::NodeId reduce, int64_t rank);
 
 // Whether a constant of type t holding `a` stands for `b` (sqrt(2), 1/sqrt(2), 0.5, ...):
 // |a - b| <= tol * |b| with tol a little above t's rounding error (float16 1e-3, bfloat16 8e-3,

@@ -1,6 +1,5 @@
 #include "passes/fuse_layernorm.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "passes/canonicalize_rewriter.h"
@@ -57,29 +56,6 @@ class LayerNormMatcher {
     return p;
   }
 
-  // Number of trailing axes a keepdims ReduceMean over x's rank reduces; 0 if not trailing.
-  int reduced_trailing_axes(ir::NodeId mean) const {
-    const ir::Node& n = rw_.node(mean);
-    if (attr_int(n, "keepdims", 1) != 1 || n.inputs.empty() || n.inputs.size() > 2) return 0;
-    std::vector<int64_t> axes = attr_ints(n, "axes");
-    if (n.inputs.size() == 2) {  // opset 18 form: axes as a constant input
-      std::vector<double> a;
-      if (!rw_.constant_values(n.inputs[1], &a)) return 0;
-      axes.assign(a.begin(), a.end());
-    }
-    const int64_t rank = static_cast<int64_t>(rw_.value(x_).dims.size());
-    if (axes.empty()) return 0;
-    for (int64_t& a : axes) {
-      if (a < -rank || a >= rank) return 0;
-      if (a < 0) a += rank;
-    }
-    std::sort(axes.begin(), axes.end());
-    for (size_t i = 0; i < axes.size(); ++i) {
-      if (axes[i] != rank - static_cast<int64_t>(axes.size() - i)) return 0;
-    }
-    return static_cast<int>(axes.size());
-  }
-
   // d = Sub(x, ReduceMean(x)); sets x_, mean_, axes_.
   bool match_center(ir::ValueId d) {
     if (d < 0 || rw_.is_region_output(d)) return false;
@@ -94,7 +70,7 @@ class LayerNormMatcher {
     mean_ = producer(rw_.node(sub).inputs[1], "ReduceMean", sub);
     if (mean_ < 0 || rw_.node(mean_).inputs.empty() || rw_.node(mean_).inputs[0] != x_)
       return false;
-    axes_ = reduced_trailing_axes(mean_);
+    axes_ = reduced_trailing_axes(rw_, mean_, static_cast<int64_t>(x.dims.size()));
     nodes_.push_back(sub);
     return axes_ > 0;
   }
@@ -110,7 +86,9 @@ class LayerNormMatcher {
     const ir::ValueId eps = an.inputs[eps_first ? 0 : 1];
     if (!one_element(eps, &eps_) || eps_ < 0.0) return false;
     const ir::NodeId var = producer(an.inputs[eps_first ? 1 : 0], "ReduceMean", add);
-    if (var < 0 || reduced_trailing_axes(var) != axes_) return false;
+    if (var < 0 ||
+        reduced_trailing_axes(rw_, var, static_cast<int64_t>(rw_.value(x_).dims.size())) != axes_)
+      return false;
     const ir::ValueId sq = rw_.node(var).inputs[0];
     if (const ir::NodeId pow = producer(sq, "Pow", var); pow >= 0) {
       double e = 0.0;

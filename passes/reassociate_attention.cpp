@@ -81,8 +81,8 @@ bool match_side(const Rewriter& rw, ir::ValueId x, ir::NodeId consumer,
       rw.value(w).dims != std::vector<int64_t>{dm, h * d}) {
     return false;
   }
-  if (bias >= 0 && (!rw.is_constant(bias) || !static_float(rw, bias, 1) ||
-                    rw.value(bias).dims[0] != h * d)) {
+  if (bias >= 0 &&
+      (!rw.is_constant(bias) || !static_float(rw, bias, 1) || rw.value(bias).dims[0] != h * d)) {
     return false;
   }
   side->matched = true;
@@ -161,11 +161,12 @@ class Reassociate {
       for (int64_t c = 0; c < dm; ++c)
         for (int64_t j = 0; j < d; ++j) {
           const int64_t at = transpose ? (hh * d + j) * dm + c : (hh * dm + c) * d + j;
-          out[static_cast<size_t>(at)] = side.scale * w[static_cast<size_t>(c * h * d + hh * d + j)];
+          out[static_cast<size_t>(at)] =
+              side.scale * w[static_cast<size_t>(c * h * d + hh * d + j)];
         }
-    return rw_.add_constant(name, kF32, transpose ? std::vector<int64_t>{h, d, dm}
-                                                 : std::vector<int64_t>{h, dm, d},
-                            out, r);
+    return rw_.add_constant(
+        name, kF32, transpose ? std::vector<int64_t>{h, d, dm} : std::vector<int64_t>{h, dm, d},
+        out, r);
   }
 
   void rewrite(ir::NodeId n) {
@@ -207,7 +208,8 @@ class Reassociate {
     if (ks.matched) {
       // scores = (q x ck Wk3) x A^T: the queries move into A's D dimensions.
       const ir::ValueId wk = weight_by_head(ks, h, d, true, name + "/key_weight_by_head", r);
-      const ir::ValueId q2 = rw_.add_value(name + "/query_by_key_weight", kF32, {b, h, m, ks.dm}, r);
+      const ir::ValueId q2 =
+          rw_.add_value(name + "/query_by_key_weight", kF32, {b, h, m, ks.dm}, r);
       rw_.insert_before(n, name + "/query_by_key_weight", "MatMul", "", opset_, {q, wk}, {q2});
       inputs[0] = q2;
       inputs[1] = views(ks.a, n, true).transposed;
@@ -218,8 +220,7 @@ class Reassociate {
     }
     // y = (P x A) x cv Wv3 + cv bv3.
     inputs[2] = views(vs.a, n, false).by_head;
-    const ir::ValueId weighted =
-        rw_.add_value(name + "/weighted_input", kF32, {b, h, m, vs.dm}, r);
+    const ir::ValueId weighted = rw_.add_value(name + "/weighted_input", kF32, {b, h, m, vs.dm}, r);
     rw_.insert_before(n, name, "FusedAttention", kParallaxDomain, kParallaxOpset, inputs,
                       {weighted}, attrs);
     const ir::ValueId wv = weight_by_head(vs, h, dv, false, name + "/value_weight_by_head", r);
@@ -230,7 +231,8 @@ class Reassociate {
     std::vector<double> bias;
     rw_.constant_values(vs.bias, &bias);
     for (double& x : bias) x *= vs.scale;
-    const ir::ValueId bv = rw_.add_constant(name + "/value_bias_by_head", kF32, {h, 1, dv}, bias, r);
+    const ir::ValueId bv =
+        rw_.add_constant(name + "/value_bias_by_head", kF32, {h, 1, dv}, bias, r);
     const ir::ValueId y2 = rw_.add_value(name + "/by_value_weight", kF32, {b, h, m, dv}, r);
     rw_.insert_before(n, name + "/by_value_weight", "MatMul", "", opset_, {weighted, wv}, {y2});
     rw_.replace(n, name + "/value_bias", "Add", "", opset_, {y2, bv}, {});

@@ -223,3 +223,58 @@ TEST_CASE("fused kernels reject bad activations, biases and types", "[fused]") {
   r = run_op("FusedGemm", 1, {&ia, &ib}, {attr_string("activation", "Relu")}, 1, kDomain);
   CHECK(r.status.message().find("A must have a float type, got int32") != std::string::npos);
 }
+
+TEST_CASE("L2Normalize matches ReduceL2 -> Clip -> Div on 1-3 threads, zero rows included",
+          "[fused]") {
+  std::mt19937 rng(77);
+  // Shapes: SwinV2's rows of 32 (many rows: the threaded split), odd row lengths, one row.
+  const std::vector<std::vector<int64_t>> shapes = {
+      {49, 3, 64, 32}, {5, 7}, {3, 1}, {1, 13}, {2, 9, 17}, {4096, 5}, {6}};
+  for (const std::vector<int64_t>& dims : shapes) {
+    int64_t numel = 1;
+    for (int64_t d : dims) numel *= d;
+    std::vector<float> v = random_floats(static_cast<size_t>(numel), rng());
+    const int64_t n = dims.back();
+    // Row 0 all zeros: its norm is clamped to eps. With more rows, one tiny row too.
+    for (int64_t j = 0; j < n; ++j) v[static_cast<size_t>(j)] = 0.0f;
+    if (numel >= 2 * n) {
+      for (int64_t j = 0; j < n; ++j) v[static_cast<size_t>(n + j)] *= 1e-13f;
+    }
+    OwnedTensor x = make_tensor<float>(dims, v);
+    OwnedTensor eps = make_tensor<float>({}, {1e-12f});
+    OpResult norm = run_op("ReduceL2", 13, {&x}, {attr_ints("axes", {-1})}, 1);
+    REQUIRE(norm.status.is_ok());
+    OpResult clip = run_op("Clip", 13, {&norm.outputs[0], &eps}, {}, 1);
+    REQUIRE(clip.status.is_ok());
+    OpResult want = run_op("Div", 14, {&x, &clip.outputs[0]}, {}, 1);
+    REQUIRE(want.status.is_ok());
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      INFO("shape of " << dims.size() << " dims, last " << n << ", threads " << threads);
+      OpResult got = run_op("L2Normalize", 1, {&x}, {attr_float("epsilon", 1e-12f)}, 1, kDomain,
+                            threads);
+      REQUIRE(got.status.is_ok());
+      check_close(got.outputs[0], want.outputs[0]);
+      if (threads == 1) first = got.outputs[0].values<float>();
+      CHECK(got.outputs[0].values<float>() == first);  // the same bits on any thread count
+    }
+  }
+  // epsilon 0 on a zero row: 0 / 0, NaN, as the unfused Div gives.
+  OwnedTensor zeros = make_tensor<float>({2, 3}, {0, 0, 0, 1, 2, 2});
+  OpResult z = run_op("L2Normalize", 1, {&zeros}, {}, 1, kDomain);
+  REQUIRE(z.status.is_ok());
+  const std::vector<float> zv = z.outputs[0].values<float>();
+  CHECK(std::isnan(zv[0]));
+  CHECK(zv[3] == Approx(1.0f / 3.0f));
+  CHECK(zv[5] == Approx(2.0f / 3.0f));
+}
+
+TEST_CASE("L2Normalize rejects a scalar and a negative epsilon", "[fused]") {
+  OwnedTensor s = make_tensor<float>({}, {1.0f});
+  OpResult r = run_op("L2Normalize", 1, {&s}, {}, 1, kDomain);
+  CHECK(r.status.code() == StatusCode::kInvalidArgument);
+  CHECK(r.status.message().find("rank >= 1") != std::string::npos);
+  OwnedTensor x = make_tensor<float>({2}, {1.0f, 2.0f});
+  r = run_op("L2Normalize", 1, {&x}, {attr_float("epsilon", -1.0f)}, 1, kDomain);
+  CHECK(r.status.message().find("epsilon must be >= 0") != std::string::npos);
+}

@@ -305,7 +305,8 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
         if (g.silu && g.silu_alpha == 1.0f) {
           silu_f32(row, static_cast<size_t>(g.n), nullptr);
         } else if (g.silu) {
-          for (float* x = row; x < row + g.n; ++x) *x = *x / (1.0f + std::exp(-(*x * g.silu_alpha)));
+          for (float* x = row; x < row + g.n; ++x)
+            *x = *x / (1.0f + std::exp(-(*x * g.silu_alpha)));
         }
       }
     }
