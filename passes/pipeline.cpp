@@ -5,6 +5,7 @@
 #include "compiler/ir/printer.h"
 #include "compiler/ir/verifier.h"
 #include "passes/branches.h"
+#include "passes/attention_heads.h"
 #include "passes/canonicalize.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_attention.h"
@@ -41,6 +42,13 @@ const std::vector<PassInfo>& pipeline() {
        "few queries over a long projected input: project the queries, not the keys and values",
        [](PassContext& c) {
          reassociate_attention(c.graph);
+         return rt::Status::ok();
+       }},
+      // attention-heads after both attention passes, which match the split form it removes.
+      {"attention-heads",
+       "FusedAttention reads and writes the heads in place: no split/merge Transposes",
+       [](PassContext& c) {
+         attention_heads(c.graph);
          return rt::Status::ok();
        }},
       // layout right after canonicalize: it maps the fused convolutions (and needs BN already

@@ -426,3 +426,102 @@ TEST_CASE("FusedAttention score_ops errors name the input", "[fastpath]") {
                                   1, "com.parallax");
   CHECK(e4.status.message().find("unknown score_ops entry 'Pow'") != std::string::npos);
 }
+
+namespace {
+
+// x [B, R, H * c] (heads side by side) -> [B, H, R, c]; with `transposed`, [B, H, c, R].
+std::vector<float> split_heads(const std::vector<float>& x, int64_t b, int64_t r, int64_t h,
+                               int64_t c, bool transposed) {
+  std::vector<float> out(x.size());
+  for (int64_t bi = 0; bi < b; ++bi)
+    for (int64_t ri = 0; ri < r; ++ri)
+      for (int64_t hi = 0; hi < h; ++hi)
+        for (int64_t ci = 0; ci < c; ++ci) {
+          const int64_t from = ((bi * r + ri) * h + hi) * c + ci;
+          const int64_t to =
+              transposed ? ((bi * h + hi) * c + ci) * r + ri : ((bi * h + hi) * r + ri) * c + ci;
+          out[static_cast<size_t>(to)] = x[static_cast<size_t>(from)];
+        }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("FusedAttention with heads side by side equals the split form, score_ops included",
+          "[fastpath]") {
+  const char* kOps[] = {"Add", "Mul", "WhereNot"};
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool big = trial % 4 == 0;
+    const int64_t b = pick(1, 2), h = pick(1, 4), d = pick(1, 24), dv = pick(1, 24);
+    const int64_t m = big ? pick(60, 150) : pick(1, 20), n = big ? pick(100, 300) : pick(1, 70);
+    const std::vector<float> q3 = random_values(b * m * h * d), k3 = random_values(b * n * h * d),
+                             v3 = random_values(b * n * h * dv);
+    const OwnedTensor q = make_tensor<float>({b, m, h * d}, q3);
+    const OwnedTensor k = make_tensor<float>({b, n, h * d}, k3);
+    const OwnedTensor v = make_tensor<float>({b, n, h * dv}, v3);
+    const OwnedTensor q4 = make_tensor<float>({b, h, m, d}, split_heads(q3, b, m, h, d, false));
+    const OwnedTensor kt4 = make_tensor<float>({b, h, d, n}, split_heads(k3, b, n, h, d, true));
+    const OwnedTensor v4 = make_tensor<float>({b, h, n, dv}, split_heads(v3, b, n, h, dv, false));
+    std::vector<Step> steps(static_cast<size_t>(pick(0, 2)));
+    std::vector<std::string> ops;
+    std::vector<const OwnedTensor*> extra;
+    for (Step& st : steps) {
+      st.op = kOps[pick(0, 2)];
+      ops.push_back(st.op);
+      const std::vector<int64_t> xs = operand_shape({b, h, m, n});
+      if (st.op == "WhereNot") {
+        st.cond = make_tensor<bool>(xs, random_bools(count(xs), 80));
+        st.x = make_tensor<float>({}, std::vector<float>{-1e9f});
+        extra.push_back(&st.cond);
+      } else {
+        st.x = make_tensor<float>(xs, random_values(count(xs), 2.0f));
+      }
+      extra.push_back(&st.x);
+    }
+    const OpResult split = run_fused(q4, kt4, v4, steps, 1);
+    REQUIRE(split.status.is_ok());
+    // [B, H, M, dv] -> [B, M, H * dv]: the inverse of split_heads.
+    const std::vector<float> ys = split.outputs[0].values<float>();
+    std::vector<float> want(ys.size());
+    for (int64_t bi = 0; bi < b; ++bi)
+      for (int64_t hi = 0; hi < h; ++hi)
+        for (int64_t mi = 0; mi < m; ++mi)
+          for (int64_t c = 0; c < dv; ++c)
+            want[static_cast<size_t>(((bi * m + mi) * h + hi) * dv + c)] =
+                ys[static_cast<size_t>(((bi * h + hi) * m + mi) * dv + c)];
+    std::vector<const OwnedTensor*> ins = {&q, &k, &v};
+    ins.insert(ins.end(), extra.begin(), extra.end());
+    std::vector<rt::Attribute> attrs = {attr_int("heads", h)};
+    if (!ops.empty()) attrs.push_back(score_ops(ops));
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads("FusedAttention", 1, ins, attrs, threads, "com.parallax");
+      INFO("trial " << trial << ": b " << b << " h " << h << " m " << m << " n " << n << " d " << d
+                    << " dv " << dv << ", " << threads << " threads: " << r.status.message());
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].shape == std::vector<int64_t>{b, m, h * dv});
+      const std::vector<float> got = r.outputs[0].values<float>();
+      // The same products in the same order, only read and written with other strides.
+      REQUIRE(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("FusedAttention with heads rejects operands that do not split alike", "[fastpath]") {
+  const OwnedTensor q = make_tensor<float>({1, 2, 6}, random_values(12));
+  const OwnedTensor k = make_tensor<float>({1, 3, 6}, random_values(18));
+  const OwnedTensor v = make_tensor<float>({1, 3, 4}, random_values(12));
+  const OwnedTensor k_wide = make_tensor<float>({1, 3, 8}, random_values(24));
+  const OwnedTensor v_batch = make_tensor<float>({2, 3, 4}, random_values(24));
+  // 6 columns do not split into 4 heads; K wider than Q; V of another batch.
+  OpResult r =
+      run_threads("FusedAttention", 1, {&q, &k, &v}, {attr_int("heads", 4)}, 1, "com.parallax");
+  CHECK(r.status.message().find("do not split into heads alike") != std::string::npos);
+  r = run_threads("FusedAttention", 1, {&q, &k_wide, &v}, {attr_int("heads", 2)}, 1,
+                  "com.parallax");
+  CHECK(r.status.message().find("do not split into heads alike") != std::string::npos);
+  r = run_threads("FusedAttention", 1, {&q, &k, &v_batch}, {attr_int("heads", 2)}, 1,
+                  "com.parallax");
+  CHECK(r.status.message().find("same batch dimensions") != std::string::npos);
+  r = run_threads("FusedAttention", 1, {&q, &k, &v}, {attr_int("heads", -1)}, 1, "com.parallax");
+  CHECK(r.status.message().find("heads must be >= 0") != std::string::npos);
+}

@@ -12,6 +12,13 @@
 // beyond the scores' rank must be 1); see score_ops.h. Made by passes/fuse_attention.h.
 // Types: float.
 //
+// Attribute `heads` (int, default 0) H > 0 selects the projections' own layout, with the
+// heads side by side in the last axis: Q [..., M, H*d], K [..., N, H*d] (the keys, not
+// transposed), V [..., N, H*dv], all with the same batch dimensions, and Y [..., M, H*dv];
+// head h is the h-th group of d (dv) columns. The scores are those of the split form,
+// [..., H, M, N], and the score operands broadcast to that. It saves the Transposes an
+// exporter puts around attention to split and merge the heads (passes/attention_heads.h).
+//
 // Why fused: the scores Q x Kt are [..., M, N] (whisper's encoder: 6 x 1500 x 1500 floats, 54
 // MB a layer), and unfused they go to memory three times (MatMul writes them, Softmax reads
 // and writes them, the second MatMul reads them), plus twice per epilogue step. Here each task
@@ -48,6 +55,9 @@ struct AttentionJob {
   const float* v;   // only while packing
   float* y;
   int64_t m, n, k, d;
+  // Strides: Q rows lda apart; Kt(p, j) at kt[p * kt_rs + j * kt_cs]; V rows v_rs apart;
+  // Y rows ldy apart.
+  int64_t lda, kt_rs, kt_cs, v_rs, ldy;
   int64_t rows;    // R: query rows per task
   int64_t blocks;  // row blocks per product
   int64_t count1;  // score matrices (batch entries of Q x Kt)
@@ -74,10 +84,10 @@ void pack(void* context, size_t i) {
   const AttentionJob& j = *static_cast<const AttentionJob*>(context);
   const int64_t t = static_cast<int64_t>(i);
   if (t < j.count1) {
-    nn::sgemm_pack_b(j.kt + j.kt_off[t], j.n, 1, j.k, j.n, j.kt_packed + t * j.kt_floats);
+    nn::sgemm_pack_b(j.kt + j.kt_off[t], j.kt_rs, j.kt_cs, j.k, j.n, j.kt_packed + t * j.kt_floats);
   } else {
     const int64_t u = t - j.count1;
-    nn::sgemm_pack_b(j.v + j.v_off[u], j.d, 1, j.n, j.d, j.v_packed + u * j.v_floats);
+    nn::sgemm_pack_b(j.v + j.v_off[u], j.v_rs, 1, j.n, j.d, j.v_packed + u * j.v_floats);
   }
 }
 
@@ -95,8 +105,8 @@ void work(void* context, size_t w) {
     g.m = rows;
     g.n = j.n;
     g.k = j.k;
-    g.a = j.q + j.q_off[si] + i0 * j.k;
-    g.lda = j.k;
+    g.a = j.q + j.q_off[si] + i0 * j.lda;
+    g.lda = j.lda;
     g.c = s;
     g.ldc = j.n;
     float* packing = j.packing ? j.packing + w * j.packing_floats : nullptr;
@@ -104,7 +114,8 @@ void work(void* context, size_t w) {
       g.b_packed = j.kt_packed + si * j.kt_floats;
     } else {
       g.b = j.kt + j.kt_off[si];
-      g.b_rs = j.n;
+      g.b_rs = j.kt_rs;
+      g.b_cs = j.kt_cs;
     }
     nn::sgemm(g, packing, nullptr);
     fused::apply_score_ops(j.ops, si, i0, rows, j.n, s);
@@ -115,13 +126,13 @@ void work(void* context, size_t w) {
     p.k = j.n;
     p.a = s;
     p.lda = j.n;
-    p.c = j.y + j.y_off[u] + i0 * j.d;
-    p.ldc = j.d;
+    p.c = j.y + j.y_off[u] + i0 * j.ldy;
+    p.ldc = j.ldy;
     if (j.v_packed) {
       p.b_packed = j.v_packed + u * j.v_floats;
     } else {
       p.b = j.v + j.v_off[u];
-      p.b_rs = j.d;
+      p.b_rs = j.v_rs;
     }
     nn::sgemm(p, packing, nullptr);
   }
@@ -129,18 +140,72 @@ void work(void* context, size_t w) {
 
 }  // namespace
 
-// The score_ops steps, read once from the attribute.
-Status FusedAttention_prepare(KernelContext& ctx) {
-  auto* ops = new fused::ScoreOps;
-  ctx.state() = ops;  // released by the executor even if parsing fails
-  return fused::parse_score_ops(ctx, ops);
+namespace {
+
+// What prepare reads from the attributes once.
+struct AttentionState {
+  fused::ScoreOps ops;  // the score_ops steps, operands unbound
+  int64_t heads = 0;
+};
+
+// The shapes of a `heads` (side-by-side) node: Q [..., M, H*d], K [..., N, H*d],
+// V [..., N, H*dv]. Sets the split form's score shape s1 ([..., H, M, N], batch [..., H]),
+// d, dv and Y's shape [..., M, H*dv].
+Status head_shapes(const Shape& q, const Shape& k, const Shape& v, int64_t heads,
+                   nn::MatMulShape* s1, int64_t* dv, Shape* y) {
+  const int r = q.rank;
+  if (k.rank != r || v.rank != r || r + 1 > kMaxRank) {
+    return Status::invalid("FusedAttention with heads needs Q, K and V of one rank (< " +
+                           std::to_string(kMaxRank) + "), got " + q.to_string() + ", " +
+                           k.to_string() + ", " + v.to_string());
+  }
+  for (int a = 0; a < r - 2; ++a) {
+    if (k[a] != q[a] || v[a] != q[a]) {
+      return Status::invalid(
+          "FusedAttention with heads needs Q, K and V of the same batch "
+          "dimensions, got " +
+          q.to_string() + ", " + k.to_string() + ", " + v.to_string());
+    }
+  }
+  const int64_t width = q[r - 1];
+  if (width % heads != 0 || k[r - 1] != width || v[r - 1] % heads != 0 || v[r - 2] != k[r - 2]) {
+    return Status::invalid("FusedAttention with " + std::to_string(heads) + " heads: Q " +
+                           q.to_string() + ", K " + k.to_string() + " and V " + v.to_string() +
+                           " do not split into heads alike");
+  }
+  s1->m = q[r - 2];
+  s1->n = k[r - 2];
+  s1->k = width / heads;
+  *dv = v[r - 1] / heads;
+  Shape::from(q.dims, r - 2, &s1->batch);
+  s1->batch.dims[s1->batch.rank++] = heads;
+  s1->a_batch = s1->b_batch = s1->batch;
+  s1->out = s1->batch;
+  s1->out.dims[s1->out.rank++] = s1->m;
+  s1->out.dims[s1->out.rank++] = s1->n;
+  *y = q;
+  y->dims[r - 1] = heads * *dv;
+  return Status::ok();
 }
 
-void FusedAttention_release(void* state) { delete static_cast<fused::ScoreOps*>(state); }
+}  // namespace
+
+// The score_ops steps and the head layout, read once from the attributes.
+Status FusedAttention_prepare(KernelContext& ctx) {
+  auto* st = new AttentionState;
+  ctx.state() = st;  // released by the executor even if parsing fails
+  st->heads = ctx.attr_int("heads", 0);
+  if (st->heads < 0) {
+    return Status::invalid("FusedAttention heads must be >= 0, got " + std::to_string(st->heads));
+  }
+  return fused::parse_score_ops(ctx, &st->ops);
+}
+
+void FusedAttention_release(void* state) { delete static_cast<AttentionState*>(state); }
 
 Status FusedAttention(KernelContext& ctx) {
-  const auto* parsed = static_cast<const fused::ScoreOps*>(ctx.state());
-  if (parsed == nullptr) return Status::internal("FusedAttention ran without prepare");
+  const auto* st = static_cast<const AttentionState*>(ctx.state());
+  if (st == nullptr) return Status::internal("FusedAttention ran without prepare");
   const Tensor* q = nullptr;
   const Tensor* kt = nullptr;
   const Tensor* v = nullptr;
@@ -158,25 +223,40 @@ Status FusedAttention(KernelContext& ctx) {
     }
   }
   AttentionJob j{};
-  j.ops = *parsed;  // the operand bindings below are this run's
+  j.ops = st->ops;  // the operand bindings below are this run's
   const int operands = j.ops.operands;
   if (ctx.input_count() != 3 + operands) {
     return Status::invalid("FusedAttention: score_ops take " + std::to_string(operands) +
                            " operands, got " + std::to_string(ctx.input_count() - 3));
   }
+  const int64_t heads = st->heads;
   nn::MatMulShape s1, s2;
-  PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(q->shape, kt->shape, &s1));
-  PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(s1.out, v->shape, &s2));
+  Shape y_shape;
+  int64_t d = 0;
+  if (heads > 0) {
+    PARALLAX_RETURN_IF_ERROR(head_shapes(q->shape, kt->shape, v->shape, heads, &s1, &d, &y_shape));
+  } else {
+    PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(q->shape, kt->shape, &s1));
+    PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(s1.out, v->shape, &s2));
+    y_shape = s2.out;
+    d = s2.n;
+  }
   Tensor* y = nullptr;
-  PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, s2.out, &y));
-  const int64_t m = s1.m, n = s1.n, k = s1.k, d = s2.n;
+  PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, y_shape, &y));
+  const int64_t m = s1.m, n = s1.n, k = s1.k;
+  // Strides of the split form, or of the heads side by side (K read transposed, in place).
+  j.lda = heads > 0 ? heads * k : k;
+  j.kt_rs = heads > 0 ? 1 : n;
+  j.kt_cs = heads > 0 ? heads * k : 1;
+  j.v_rs = heads > 0 ? heads * d : d;
+  j.ldy = heads > 0 ? heads * d : d;
   float* py = y->data_as<float>();
   if (y->numel() == 0) return Status::ok();
   if (n == 0) {  // empty rows: nothing to weigh, every output is an empty sum
     std::fill(py, py + y->numel(), 0.0f);
     return Status::ok();
   }
-  const int64_t count1 = s1.batch.numel(), count2 = s2.batch.numel();
+  const int64_t count1 = s1.batch.numel(), count2 = heads > 0 ? count1 : s2.batch.numel();
   // R rows of scores: at most 256 KB, so they stay in L2 between the two products; a multiple
   // of 8 rows, the height of sgemm's AVX-512 tile; at most 128, so that a sequence of up to
   // 128 tokens (DistilBERT, CLIP) is one block (no ragged second block, nothing prepacked):
@@ -201,8 +281,9 @@ Status FusedAttention(KernelContext& ctx) {
     g1.k = k;
     g1.n = g2.k = n;
     g2.n = d;
-    g1.b_rs = n;
-    g2.b_rs = d;
+    g1.b_rs = j.kt_rs;
+    g1.b_cs = j.kt_cs;
+    g2.b_rs = j.v_rs;
     // Rounded to 16 floats: every chunk's space starts 64-byte aligned.
     packing_floats =
         (std::max(nn::sgemm_packed_floats(g1), nn::sgemm_packed_floats(g2)) + 15) / 16 * 16;
@@ -237,18 +318,30 @@ Status FusedAttention(KernelContext& ctx) {
   int64_t* s_idx = nn::ScratchLayout::at<int64_t>(base, o_si);
   int64_t* v_off = nn::ScratchLayout::at<int64_t>(base, o_v);
   int64_t* y_off = nn::ScratchLayout::at<int64_t>(base, o_y);
-  const int64_t s_size = m * n;
-  nn::for_each_matmul(s1, [&](int64_t qo, int64_t kto, int64_t so) {
-    q_off[so / s_size] = qo;
-    kt_off[so / s_size] = kto;
-  });
-  int64_t u = 0;
-  nn::for_each_matmul(s2, [&](int64_t so, int64_t vo, int64_t yo) {
-    s_idx[u] = so / s_size;
-    v_off[u] = vo;
-    y_off[u] = yo;
-    ++u;
-  });
+  if (heads > 0) {
+    // Score matrix t = (batch entry b, head h): head h's columns of row block b.
+    for (int64_t t = 0; t < count1; ++t) {
+      const int64_t b = t / heads, h = t % heads;
+      q_off[t] = b * m * heads * k + h * k;
+      kt_off[t] = b * n * heads * k + h * k;
+      s_idx[t] = t;
+      v_off[t] = b * n * heads * d + h * d;
+      y_off[t] = b * m * heads * d + h * d;
+    }
+  } else {
+    const int64_t s_size = m * n;
+    nn::for_each_matmul(s1, [&](int64_t qo, int64_t kto, int64_t so) {
+      q_off[so / s_size] = qo;
+      kt_off[so / s_size] = kto;
+    });
+    int64_t u = 0;
+    nn::for_each_matmul(s2, [&](int64_t so, int64_t vo, int64_t yo) {
+      s_idx[u] = so / s_size;
+      v_off[u] = vo;
+      y_off[u] = yo;
+      ++u;
+    });
+  }
   j.q_off = q_off;
   j.kt_off = kt_off;
   j.s_idx = s_idx;
