@@ -24,8 +24,9 @@ struct Source {
   std::vector<ir::NodeId> nodes;  // the scale, Transpose and Reshape, to erase
 };
 
-// Matches v = Op?(Transpose<perm>(Reshape(x))) read by `reader`, the Reshape splitting
-// x [B, R, H * c] into `split` [B, R, H, c]; a scale only where `scaled`.
+// Matches v = Op?(Transpose<perm>(Reshape(x))) read by `reader`, the Reshape splitting x into
+// `split`: [B, R, H, c] from x [B, R, H * c], or (rank 3, rows first) [R, H, c] from any x of
+// R * H * c elements whose last axis is H * c. A scale only where `scaled`.
 bool trace(const Rewriter& rw, ir::ValueId v, ir::NodeId reader, const std::vector<int64_t>& perm,
            const std::vector<int64_t>& split, bool scaled, Source* src) {
   ir::NodeId user = reader;
@@ -53,7 +54,16 @@ bool trace(const Rewriter& rw, ir::ValueId v, ir::NodeId reader, const std::vect
   const ir::NodeId rs = rw.single_producer(sv, "Reshape", tr);
   if (rs < 0 || !static_f32(rw, sv, split)) return false;
   const ir::ValueId x = rw.node(rs).inputs[0];
-  if (!static_f32(rw, x, {split[0], split[1], split[2] * split[3]})) return false;
+  if (split.size() == 4) {
+    if (!static_f32(rw, x, {split[0], split[1], split[2] * split[3]})) return false;
+  } else {
+    const ir::Value& xv = rw.value(x);
+    if (xv.dtype != kF32 || !xv.rank_known || xv.dims.empty() ||
+        xv.dims.back() != split[1] * split[2] ||
+        ir::static_numel(xv) != split[0] * split[1] * split[2]) {
+      return false;
+    }
+  }
   src->nodes.push_back(tr);
   src->nodes.push_back(rs);
   src->x = x;
@@ -69,51 +79,71 @@ bool fold_at(Rewriter& rw, ir::NodeId f, int opset) {
   const ir::Value& yv = rw.value(y);
   const ir::Value& qv = rw.value(fn.inputs[0]);
   const ir::Value& ktv = rw.value(fn.inputs[1]);
-  if (yv.dtype != kF32 || !yv.rank_known || yv.dims.size() != 4 || !qv.rank_known ||
-      qv.dims.size() != 4 || !ktv.rank_known || ktv.dims.size() != 4) {
+  const size_t rank = qv.dims.size();
+  if (yv.dtype != kF32 || !yv.rank_known || (rank != 3 && rank != 4) || !qv.rank_known ||
+      yv.dims.size() != rank || !ktv.rank_known || ktv.dims.size() != rank ||
+      ir::static_numel(yv) < 0 || ir::static_numel(qv) < 0 || ir::static_numel(ktv) < 0) {
     return false;
   }
-  const int64_t b = qv.dims[0], h = qv.dims[1], m = qv.dims[2], d = qv.dims[3];
-  const int64_t n = ktv.dims[3], dv = yv.dims[3];
-  if (yv.dims != std::vector<int64_t>{b, h, m, dv} || ir::static_numel(yv) < 0 ||
-      ir::static_numel(qv) < 0 || ir::static_numel(ktv) < 0) {
-    return false;
-  }
-  // The merge: y -> Transpose<0,2,1,3> -> Reshape [B, M, H * dv].
+  // Two forms: with a batch axis, [B, R, H, c] -> [B, H, R, c]; or rows first, as
+  // nn.MultiheadAttention exports one sequence (its batch of 1 merged into the heads axis),
+  // [R, H, c] -> [H, R, c], the projections then read as [R, H * c].
+  const bool batched = rank == 4;
+  const int64_t b = batched ? qv.dims[0] : 1, h = qv.dims[rank - 3], m = qv.dims[rank - 2],
+                d = qv.dims[rank - 1], n = ktv.dims[rank - 1], dv = yv.dims[rank - 1];
+  auto split = [&](int64_t r, int64_t c) {
+    return batched ? std::vector<int64_t>{b, r, h, c} : std::vector<int64_t>{r, h, c};
+  };
+  const std::vector<int64_t> qv_perm =
+      batched ? std::vector<int64_t>{0, 2, 1, 3} : std::vector<int64_t>{1, 0, 2};
+  const std::vector<int64_t> k_perm =
+      batched ? std::vector<int64_t>{0, 2, 3, 1} : std::vector<int64_t>{1, 2, 0};
+  const std::vector<int64_t> y_split =
+      batched ? std::vector<int64_t>{b, h, m, dv} : std::vector<int64_t>{h, m, dv};
+  const std::vector<int64_t> y_merged =
+      batched ? std::vector<int64_t>{b, m, h * dv} : std::vector<int64_t>{m, h * dv};
+  if (yv.dims != y_split) return false;
+  // The merge: y -> Transpose (the split's own permutation) -> Reshape to y_merged.
   const ir::NodeId merge = rw.only_user(y);
-  if (!rw.is(merge, "Transpose") ||
-      attr_ints(rw.node(merge), "perm") != std::vector<int64_t>{0, 2, 1, 3}) {
-    return false;
-  }
+  if (!rw.is(merge, "Transpose") || attr_ints(rw.node(merge), "perm") != qv_perm) return false;
   const ir::ValueId merged = rw.node(merge).outputs[0];
   const ir::NodeId out = rw.only_user(merged);
   if (!rw.is(out, "Reshape") || rw.node(out).region != fn.region ||
-      rw.node(merge).region != fn.region ||
-      !static_f32(rw, rw.node(out).outputs[0], {b, m, h * dv})) {
+      rw.node(merge).region != fn.region || !static_f32(rw, rw.node(out).outputs[0], y_merged)) {
     return false;
   }
   Source q, k, v;
-  if (!trace(rw, fn.inputs[0], f, {0, 2, 1, 3}, {b, m, h, d}, true, &q) ||
-      !trace(rw, fn.inputs[1], f, {0, 2, 3, 1}, {b, n, h, d}, true, &k) ||
-      !trace(rw, fn.inputs[2], f, {0, 2, 1, 3}, {b, n, h, dv}, false, &v)) {
+  if (!trace(rw, fn.inputs[0], f, qv_perm, split(m, d), true, &q) ||
+      !trace(rw, fn.inputs[1], f, k_perm, split(n, d), true, &k) ||
+      !trace(rw, fn.inputs[2], f, qv_perm, split(n, dv), false, &v)) {
     return false;
   }
   const std::string name = fn.name;
   std::vector<ir::ValueId> inputs = fn.inputs;
   std::vector<rt::Attribute> attrs = fn.attrs;
   attrs.push_back(make_attr_int("heads", h));
-  // The scale on the unsplit tensor: the same elements, so the same products.
-  auto scaled = [&](const Source& s, const std::string& what) {
-    if (s.op.empty()) return s.x;
-    const ir::RegionId r = rw.node(out).region;
-    const ir::ValueId c = rw.add_constant(name + "/" + what + "_scale", kF32, {}, {s.scale}, r);
-    const ir::ValueId t = rw.add_value(name + "/" + what + "_scaled", kF32, rw.value(s.x).dims, r);
-    rw.insert_before(out, name + "/" + what + "_scaled", s.op, "", opset, {s.x, c}, {t});
+  // Rows first, the projection viewed as [R, H * c] (same elements, row-major); then the
+  // scale on the unsplit tensor: the same elements, so the same products.
+  const ir::RegionId r = rw.node(out).region;
+  auto scaled = [&](const Source& s, const std::string& what, int64_t rows, int64_t c) {
+    ir::ValueId x = s.x;
+    const std::vector<int64_t> view = {rows, h * c};
+    if (!batched && rw.value(x).dims != view) {
+      const ir::ValueId shape = rw.add_constant(name + "/" + what + "_shape", rt::DType::kInt64,
+                                                {2}, {double(rows), double(h * c)}, r);
+      const ir::ValueId t = rw.add_value(name + "/" + what + "_rows", kF32, view, r);
+      rw.insert_before(out, name + "/" + what + "_rows", "Reshape", "", opset, {x, shape}, {t});
+      x = t;
+    }
+    if (s.op.empty()) return x;
+    const ir::ValueId c0 = rw.add_constant(name + "/" + what + "_scale", kF32, {}, {s.scale}, r);
+    const ir::ValueId t = rw.add_value(name + "/" + what + "_scaled", kF32, rw.value(x).dims, r);
+    rw.insert_before(out, name + "/" + what + "_scaled", s.op, "", opset, {x, c0}, {t});
     return t;
   };
-  inputs[0] = scaled(q, "query");
-  inputs[1] = scaled(k, "key");
-  inputs[2] = v.x;
+  inputs[0] = scaled(q, "query", m, d);
+  inputs[1] = scaled(k, "key", n, d);
+  inputs[2] = scaled(v, "value", n, dv);
   rw.replace(out, name, "FusedAttention", kParallaxDomain, kParallaxOpset, std::move(inputs),
              std::move(attrs));
   for (const Source* s : {&q, &k, &v})

@@ -9,7 +9,12 @@
 //   ->
 //   y  = FusedAttention(Op?(xq, c), Op?(xk, c'), xv, operands...) {heads: H, score_ops as before}
 //
-// with xq [B, M, H*d], xk [B, N, H*d], xv [B, N, H*dv]. Five copies of the activations per
+// with xq [B, M, H*d], xk [B, N, H*d], xv [B, N, H*dv]. nn.MultiheadAttention's export of one
+// sequence is the rank-3 form of the same: rows first, [R, 1, H*c] split to [R, H, c] and
+// permuted by <1,0,2> (keys <1,2,0>, the batch of 1 merged into the heads axis), merged back
+// to [M, H*dv]; the projections are then read as [R, H*c] (a Reshape of the same elements
+// where they have another shape). A batch above 1 interleaves batches and heads in that axis,
+// which `heads` does not describe. Five copies of the activations per
 // attention (Whisper's encoder: 3 MB each, per layer) go; the kernel reads each head's columns
 // with a row stride of H*d and K transposed in place (its packing does that anyway), and
 // writes each head's columns of y. The scalar scale moves to the unsplit tensor, which holds
@@ -19,9 +24,8 @@
 // Preconditions, all checked: the FusedAttention has no `heads` yet; every Reshape and
 // Transpose above (and the scale) is read by the next node alone, all in the attention's
 // region; the shapes are static and as written, float32; the scale is a one-element float32
-// constant. Anything else (another permutation, a batch of heads merged into one axis as
-// nn.MultiheadAttention exports it, Whisper's cross-attention after reassociate-attention)
-// stays as it is.
+// constant. Anything else (another permutation, nn.MultiheadAttention with a batch above 1,
+// Whisper's cross-attention after reassociate-attention) stays as it is.
 //
 // Runs: after fuse-attention and reassociate-attention (whose patterns read the split form),
 // before layout and place.
