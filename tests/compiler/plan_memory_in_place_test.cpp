@@ -43,10 +43,11 @@ rt::Attribute int_attr(const char* name, int64_t value) {
   return a;
 }
 
-// Deterministic input bytes: mixed-sign floats, small unsigned shifts, alternating bools.
-std::vector<uint8_t> input_bytes(DType dtype, int salt) {
-  std::vector<uint8_t> bytes(kCount * rt::dtype_size(dtype));
-  for (int64_t i = 0; i < kCount; ++i) {
+// Deterministic input bytes for `count` elements: mixed-sign floats, small unsigned shifts,
+// alternating bools.
+std::vector<uint8_t> input_bytes(DType dtype, int salt, int64_t count) {
+  std::vector<uint8_t> bytes(count * rt::dtype_size(dtype));
+  for (int64_t i = 0; i < count; ++i) {
     if (dtype == DType::kFloat32) {
       const float v = static_cast<float>((i * 7 + salt * 3) % 19) / 10.0f - 0.9f;
       std::memcpy(bytes.data() + i * 4, &v, 4);
@@ -106,11 +107,11 @@ std::vector<uint8_t> run(const rt::Program& p, const Case& c) {
   REQUIRE(s.is_ok());
   std::vector<std::vector<uint8_t>> inputs;
   for (int i = 0; i < ex->input_count(); ++i) {
-    inputs.push_back(input_bytes(c.dtype, i));
     rt::Tensor in;
     in.dtype = c.dtype;
     const std::vector<int64_t>& dims = p.tensors[p.main().inputs[i]].shape;
     rt::Shape::from(dims.data(), static_cast<int>(dims.size()), &in.shape);
+    inputs.push_back(input_bytes(c.dtype, i, in.shape.numel()));
     in.data = inputs.back().data();
     REQUIRE(ex->set_input(i, in).is_ok());
   }
