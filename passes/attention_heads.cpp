@@ -1,6 +1,8 @@
 #include "passes/attention_heads.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "passes/canonicalize_rewriter.h"
@@ -131,8 +133,8 @@ bool fold_at(Rewriter& rw, ir::NodeId f, int opset) {
     if (!batched && rw.value(x).dims != view) {
       const ir::ValueId shape = rw.add_constant(name + "/" + what + "_shape", rt::DType::kInt64,
                                                 {2}, {double(rows), double(h * c)}, r);
-      const ir::ValueId t = rw.add_value(name + "/" + what + "_rows", kF32, view, r);
-      rw.insert_before(out, name + "/" + what + "_rows", "Reshape", "", opset, {x, shape}, {t});
+      const ir::ValueId t = rw.add_value(name + "/" + what + "_matrix", kF32, view, r);
+      rw.insert_before(out, name + "/" + what + "_matrix", "Reshape", "", opset, {x, shape}, {t});
       x = t;
     }
     if (s.op.empty()) return x;
@@ -153,6 +155,45 @@ bool fold_at(Rewriter& rw, ir::NodeId f, int opset) {
   return true;
 }
 
+// Without the heads form: kt = Transpose(K) swapping K's last two axes and nothing else lets
+// the node read K as rows (key_rows = 1), when K has Q's batch dimensions. The Transpose goes
+// once no reader is left.
+bool read_key_rows(Rewriter& rw, ir::NodeId f) {
+  const ir::Node& fn = rw.node(f);
+  if (fn.inputs.size() < 3 || find_attr(fn, "heads") != nullptr ||
+      find_attr(fn, "key_rows") != nullptr) {
+    return false;
+  }
+  const ir::ValueId kt = fn.inputs[1];
+  const ir::NodeId tr = kt >= 0 ? rw.value(kt).producer : -1;
+  if (tr < 0 || rw.touched(tr) || !rw.is(tr, "Transpose") || rw.node(tr).inputs.empty()) {
+    return false;
+  }
+  const ir::ValueId k = rw.node(tr).inputs[0];
+  const ir::Value& kv = rw.value(k);
+  const ir::Value& qv = rw.value(fn.inputs[0]);
+  const size_t rank = kv.dims.size();
+  if (kv.dtype != kF32 || !kv.rank_known || rank < 2 || !qv.rank_known) return false;
+  // One K per score matrix: the kernel then packs each while reading it transposed. A K
+  // broadcast over the heads would be packed once per head, which costs more than the one
+  // Transpose (Whisper's decoder after reassociate-attention: 6 heads over 1500 x 384).
+  if (qv.dims.size() != rank || !std::equal(kv.dims.begin(), kv.dims.end() - 2, qv.dims.begin()) ||
+      ir::static_numel(kv) < 0 || ir::static_numel(qv) < 0) {
+    return false;
+  }
+  std::vector<int64_t> swap(rank);
+  for (size_t a = 0; a < rank; ++a) swap[a] = static_cast<int64_t>(a);
+  std::swap(swap[rank - 1], swap[rank - 2]);
+  if (attr_ints(rw.node(tr), "perm") != swap) return false;
+  std::vector<ir::ValueId> inputs = fn.inputs;
+  inputs[1] = k;
+  std::vector<rt::Attribute> attrs = fn.attrs;
+  attrs.push_back(make_attr_int("key_rows", 1));
+  rw.replace(f, fn.name, "FusedAttention", kParallaxDomain, kParallaxOpset, std::move(inputs),
+             std::move(attrs));
+  return true;
+}
+
 }  // namespace
 
 bool attention_heads(ir::Graph& g) {
@@ -161,7 +202,9 @@ bool attention_heads(ir::Graph& g) {
   Rewriter rw(g);
   const ir::NodeId count = rw.node_count();
   for (ir::NodeId n = 0; n < count; ++n) {
-    if (rw.is(n, "FusedAttention", kParallaxDomain)) fold_at(rw, n, opset);
+    if (rw.is(n, "FusedAttention", kParallaxDomain) && !fold_at(rw, n, opset)) {
+      read_key_rows(rw, n);
+    }
   }
   return rw.finish();
 }

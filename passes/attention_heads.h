@@ -27,6 +27,11 @@
 // constant. Anything else (another permutation, nn.MultiheadAttention with a batch above 1,
 // Whisper's cross-attention after reassociate-attention) stays as it is.
 //
+// Where the heads are not split that way, kt = Transpose(K) swapping only K's last two axes,
+// with K of Q's batch dimensions, becomes K read as rows (key_rows = 1; SwinV2's window
+// attention). A K broadcast over the heads keeps its Transpose: the kernel would pack it once
+// per head.
+//
 // Runs: after fuse-attention and reassociate-attention (whose patterns read the split form),
 // before layout and place.
 // Guarantees: y keeps its id, name and region; the graph stays verified.

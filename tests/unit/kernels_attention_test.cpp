@@ -525,3 +525,40 @@ TEST_CASE("FusedAttention with heads rejects operands that do not split alike", 
   r = run_threads("FusedAttention", 1, {&q, &k, &v}, {attr_int("heads", -1)}, 1, "com.parallax");
   CHECK(r.status.message().find("heads must be >= 0") != std::string::npos);
 }
+
+TEST_CASE("FusedAttention with key_rows reads K [..., N, d] as the transposed Kt, bit for bit",
+          "[fastpath]") {
+  for (int trial = 0; trial < 16; ++trial) {
+    const bool big = trial % 4 == 0;
+    const int64_t h = pick(1, 3), d = pick(1, 40), dv = pick(1, 24);
+    const int64_t m = big ? pick(60, 150) : pick(1, 20), n = big ? pick(100, 300) : pick(1, 70);
+    // K shared by the heads (a broadcast batch, as after reassociate-attention) in some trials.
+    const int64_t kh = trial % 3 == 1 ? 1 : h;
+    const std::vector<float> kv = random_values(kh * n * d);
+    std::vector<float> ktv(kv.size());
+    for (int64_t b = 0; b < kh; ++b)
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t p = 0; p < d; ++p) ktv[(b * d + p) * n + j] = kv[(b * n + j) * d + p];
+    const OwnedTensor q = make_tensor<float>({h, m, d}, random_values(h * m * d));
+    const OwnedTensor k = make_tensor<float>({kh, n, d}, kv);
+    const OwnedTensor kt = make_tensor<float>({kh, d, n}, ktv);
+    const OwnedTensor v = make_tensor<float>({h, n, dv}, random_values(h * n * dv));
+    const OpResult want = run_attention({&q, &kt, &v}, 1);
+    REQUIRE(want.status.is_ok());
+    for (int threads = 1; threads <= 3; ++threads) {
+      const OpResult r = run_threads("FusedAttention", 1, {&q, &k, &v}, {attr_int("key_rows", 1)},
+                                     threads, "com.parallax");
+      INFO("trial " << trial << ": h " << h << " (K " << kh << ") m " << m << " n " << n << " d "
+                    << d << ", " << threads << " threads: " << r.status.message());
+      REQUIRE(r.status.is_ok());
+      REQUIRE(r.outputs[0].shape == want.outputs[0].shape);
+      const std::vector<float> got = r.outputs[0].values<float>(),
+                               ref = want.outputs[0].values<float>();
+      REQUIRE(std::memcmp(got.data(), ref.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+  const OwnedTensor q = make_tensor<float>({2, 3}, random_values(6));
+  const OpResult bad =
+      run_threads("FusedAttention", 1, {&q, &q, &q}, {attr_int("key_rows", 2)}, 1, "com.parallax");
+  CHECK(bad.status.message().find("key_rows must be 0 or 1") != std::string::npos);
+}

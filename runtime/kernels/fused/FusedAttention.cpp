@@ -19,6 +19,10 @@
 // [..., H, M, N], and the score operands broadcast to that. It saves the Transposes an
 // exporter puts around attention to split and merge the heads (passes/attention_heads.h).
 //
+// Attribute `key_rows` (int, default 0) = 1 without heads: input 1 is K [..., N, d], the keys
+// as rows, instead of Kt [..., d, N]; sgemm reads it transposed while it packs it, which saves
+// the Transpose in front (passes/attention_heads.h). With heads K is always rows.
+//
 // Why fused: the scores Q x Kt are [..., M, N] (whisper's encoder: 6 x 1500 x 1500 floats, 54
 // MB a layer), and unfused they go to memory three times (MatMul writes them, Softmax reads
 // and writes them, the second MatMul reads them), plus twice per epilogue step. Here each task
@@ -36,6 +40,7 @@
 #include <pthreadpool.h>
 
 #include <algorithm>
+#include <utility>
 #include <string>
 
 #include "../common.h"
@@ -146,6 +151,7 @@ namespace {
 struct AttentionState {
   fused::ScoreOps ops;  // the score_ops steps, operands unbound
   int64_t heads = 0;
+  bool key_rows = false;  // input 1 is K [..., N, d], not Kt
 };
 
 // The shapes of a `heads` (side-by-side) node: Q [..., M, H*d], K [..., N, H*d],
@@ -198,6 +204,12 @@ Status FusedAttention_prepare(KernelContext& ctx) {
   if (st->heads < 0) {
     return Status::invalid("FusedAttention heads must be >= 0, got " + std::to_string(st->heads));
   }
+  const int64_t key_rows = ctx.attr_int("key_rows", 0);
+  if (key_rows != 0 && key_rows != 1) {
+    return Status::invalid("FusedAttention key_rows must be 0 or 1, got " +
+                           std::to_string(key_rows));
+  }
+  st->key_rows = key_rows == 1;
   return fused::parse_score_ops(ctx, &st->ops);
 }
 
@@ -236,7 +248,10 @@ Status FusedAttention(KernelContext& ctx) {
   if (heads > 0) {
     PARALLAX_RETURN_IF_ERROR(head_shapes(q->shape, kt->shape, v->shape, heads, &s1, &d, &y_shape));
   } else {
-    PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(q->shape, kt->shape, &s1));
+    // K [..., N, d] as rows: the product's B is its transpose.
+    Shape kt_shape = kt->shape;
+    if (st->key_rows) std::swap(kt_shape.dims[kt_shape.rank - 1], kt_shape.dims[kt_shape.rank - 2]);
+    PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(q->shape, kt_shape, &s1));
     PARALLAX_RETURN_IF_ERROR(nn::matmul_shape(s1.out, v->shape, &s2));
     y_shape = s2.out;
     d = s2.n;
@@ -245,9 +260,10 @@ Status FusedAttention(KernelContext& ctx) {
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, y_shape, &y));
   const int64_t m = s1.m, n = s1.n, k = s1.k;
   // Strides of the split form, or of the heads side by side (K read transposed, in place).
+  const bool k_rows = heads > 0 || st->key_rows;
   j.lda = heads > 0 ? heads * k : k;
-  j.kt_rs = heads > 0 ? 1 : n;
-  j.kt_cs = heads > 0 ? heads * k : 1;
+  j.kt_rs = k_rows ? 1 : n;
+  j.kt_cs = heads > 0 ? heads * k : (k_rows ? k : 1);
   j.v_rs = heads > 0 ? heads * d : d;
   j.ldy = heads > 0 ? heads * d : d;
   float* py = y->data_as<float>();
