@@ -12,6 +12,7 @@
 #include "passes/layout.h"
 #include "passes/place.h"
 #include "passes/reassociate_attention.h"
+#include "passes/sink_gather.h"
 #include "passes/plan_memory.h"
 #include "passes/schedule.h"
 #include "passes/serialize_for_memory.h"
@@ -49,6 +50,12 @@ const std::vector<PassInfo>& pipeline() {
        "FusedAttention reads and writes the heads in place: no split/merge Transposes",
        [](PassContext& c) {
          attention_heads(c.graph);
+         return rt::Status::ok();
+       }},
+      // sink-gather after the attention passes: it rebuilds FusedAttention in its final form.
+      {"sink-gather", "run the ops in front of a Gather on the gathered rows only",
+       [](PassContext& c) {
+         sink_gather(c.graph);
          return rt::Status::ok();
        }},
       // layout right after canonicalize: it maps the fused convolutions (and needs BN already
