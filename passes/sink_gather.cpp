@@ -235,12 +235,13 @@ class Sinker {
   // v gathered along `axis`: its rebuilt producer's output, or a new Gather of v.
   ir::ValueId gathered(ir::ValueId v, int axis) {
     if (const auto it = rebuilt_.find(v); it != rebuilt_.end()) return it->second;
-    const ir::Value& val = rw_.value(v);
-    std::vector<int64_t> dims = val.dims;
+    // Copies: adding a value may move the value table.
+    const std::string name = rw_.value(v).name + "/rows";
+    const rt::DType dtype = rw_.value(v).dtype;
+    std::vector<int64_t> dims = rw_.value(v).dims;
     dims[axis] = rows_;
-    const ir::ValueId out =
-        rw_.add_value(val.name + "/rows", val.dtype, dims, rw_.node(gather_).region);
-    rw_.insert_before(gather_, val.name + "/rows", "Gather", "", opset_, {v, idx_}, {out},
+    const ir::ValueId out = rw_.add_value(name, dtype, dims, rw_.node(gather_).region);
+    rw_.insert_before(gather_, name, "Gather", "", opset_, {v, idx_}, {out},
                       {make_attr_int("axis", axis)});
     rebuilt_[v] = out;
     return out;
