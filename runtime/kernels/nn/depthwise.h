@@ -24,17 +24,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "row_tasks.h"
+
 struct pthreadpool;
 
 namespace parallax::rt::kernels::nn {
 
-// The geometry of one run: input [n, in_h, in_w, C], output [n, out_h, out_w, C]; output
-// (oy, ox) and tap (ky, kx) read input (oy * stride_h + ky - pad_top, ox * stride_w + kx -
-// pad_left), zero outside the input.
-struct DepthwiseShape {
-  int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
-};
+// The geometry of one run (row_tasks.h): input [n, in_h, in_w, C], output [n, out_h, out_w, C].
+using DepthwiseShape = RowGeometry;
 
 // Whether this kernel handles the convolution: kernel at most 7x7, strides 1 or 2. It beat
 // XNNPACK's depthwise convolution on every such layer of the torchvision CNNs measured (see

@@ -28,17 +28,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "row_tasks.h"
+
 struct pthreadpool;
 
 namespace parallax::rt::kernels::nn {
 
-// Input [n, C, in_h, in_w] (NCHW), output [n, out_h, out_w, M] (NHWC); output (oy, ox) and tap
-// (ky, kx) read input (oy * stride_h + ky - pad_top, ox * stride_w + kx - pad_left), zero
-// outside the input.
-struct InputConvShape {
-  int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
-  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
-};
+// The geometry of one run (row_tasks.h): input [n, C, in_h, in_w] (NCHW), output
+// [n, out_h, out_w, M] (NHWC).
+using InputConvShape = RowGeometry;
 
 class InputConv {
  public:

@@ -1,5 +1,5 @@
-// Internal to the nn kernels: runs a kernel that computes whole output rows (depthwise.cpp,
-// input_conv.cpp) over the step's pool, one task per row.
+// Internal to the nn kernels that compute whole output rows (depthwise.cpp, input_conv.cpp):
+// their shared geometry, and running them over the step's pool, one task per row.
 //
 //   run_rows(rows_fn(), job, n * out_h, pool);   // rows_fn(): the SIMD variant's function
 #pragma once
@@ -10,6 +10,14 @@
 #include <cstdint>
 
 namespace parallax::rt::kernels::nn {
+
+// The geometry of one run of a row kernel: n images of in_h x in_w to out_h x out_w; output
+// (oy, ox) and tap (ky, kx) read input (oy * stride_h + ky - pad_top, ox * stride_w + kx -
+// pad_left), zero outside the input. Each kernel's header says its layouts.
+struct RowGeometry {
+  int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+};
 
 // fn(job, r0, r1) computes output rows [r0, r1).
 template <typename Job>
