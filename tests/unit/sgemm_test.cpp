@@ -191,3 +191,88 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("sgemm im2col (SgemmConv): strides, dilations, pads, wide channels, 1-3 threads",
+          "[sgemm]") {
+  // Channel counts around and past the blocks of k (1024-value pieces of one tap, at most 8
+  // whole taps per block), odd output sizes, padding larger than the kernel; the epilogue too.
+  const int64_t channel_choices[] = {1, 3, 8, 17, 64, 130, 300, 1030, 2100};
+  for (int trial = 0; trial < 40; ++trial) {
+    nn::SgemmConv cv;
+    cv.c = channel_choices[pick(0, 8)];
+    const bool wide = cv.c > 200;
+    cv.kh = pick(1, wide ? 3 : 5);
+    cv.kw = pick(1, wide ? 3 : 5);
+    cv.in_h = pick(1, wide ? 6 : 13);
+    cv.in_w = pick(1, wide ? 6 : 13);
+    cv.stride_h = pick(1, 3);
+    cv.stride_w = pick(1, 3);
+    cv.dil_h = pick(1, 2);
+    cv.dil_w = pick(1, 2);
+    cv.pad_top = pick(0, cv.kh + 1);
+    cv.pad_left = pick(0, cv.kw + 1);
+    const int64_t pad_bottom = pick(0, cv.kh), pad_right = pick(0, cv.kw);
+    const int64_t span_h = (cv.kh - 1) * cv.dil_h + 1, span_w = (cv.kw - 1) * cv.dil_w + 1;
+    const int64_t full_h = cv.in_h + cv.pad_top + pad_bottom, full_w = cv.in_w + cv.pad_left + pad_right;
+    if (full_h < span_h || full_w < span_w) continue;
+    cv.out_h = (full_h - span_h) / cv.stride_h + 1;
+    cv.out_w = (full_w - span_w) / cv.stride_w + 1;
+    const int64_t batch = pick(1, 2), cout = pick(1, 40), k = cv.kh * cv.kw * cv.c;
+    const std::vector<float> x = random_values(batch * cv.in_h * cv.in_w * cv.c);
+    const std::vector<float> w = random_values(cout * k);  // OHWI: B transposed
+    const std::vector<float> bias = pick(0, 1) ? random_values(cout) : std::vector<float>{};
+    std::vector<float> packed(nn::sgemm_packed_b_floats(k, cout));
+    nn::sgemm_pack_b(w.data(), 1, k, k, cout, packed.data());
+    cv.x = x.data();
+    const bool relu = pick(0, 1) == 1, silu = pick(0, 1) == 1;
+    const int64_t m = batch * cv.out_h * cv.out_w;
+    std::vector<float> first;
+    for (int threads = 1; threads <= 3; ++threads) {
+      std::vector<float> y(static_cast<size_t>(m * cout), kPad);
+      nn::SgemmArgs g;
+      g.m = m;
+      g.n = cout;
+      g.k = k;
+      g.conv = &cv;
+      g.b_packed = packed.data();
+      g.bias = bias.empty() ? nullptr : bias.data();
+      g.c = y.data();
+      g.ldc = cout;
+      if (relu) g.out_min = 0.0f;
+      g.silu = silu;
+      Pool pool(threads);
+      nn::sgemm(g, nullptr, pool.p);
+      if (threads == 1) {
+        first = y;
+        for (int64_t i = 0; i < m; ++i) {
+          const int64_t n = i / (cv.out_h * cv.out_w), oy = i / cv.out_w % cv.out_h,
+                        ox = i % cv.out_w;
+          for (int64_t j = 0; j < cout; ++j) {
+            double acc = bias.empty() ? 0.0 : bias[j], mag = std::fabs(acc);
+            for (int64_t ky = 0; ky < cv.kh; ++ky)
+              for (int64_t kx = 0; kx < cv.kw; ++kx) {
+                const int64_t iy = oy * cv.stride_h + ky * cv.dil_h - cv.pad_top;
+                const int64_t ix = ox * cv.stride_w + kx * cv.dil_w - cv.pad_left;
+                if (iy < 0 || iy >= cv.in_h || ix < 0 || ix >= cv.in_w) continue;
+                for (int64_t ch = 0; ch < cv.c; ++ch) {
+                  const double t = double(x[((n * cv.in_h + iy) * cv.in_w + ix) * cv.c + ch]) *
+                                   w[j * k + (ky * cv.kw + kx) * cv.c + ch];
+                  acc += t;
+                  mag += std::fabs(t);
+                }
+              }
+            if (relu) acc = std::max(0.0, acc);
+            if (silu) acc = acc / (1.0 + std::exp(-acc));
+            const double got = y[static_cast<size_t>(i * cout + j)];
+            if (std::fabs(got - acc) > 2e-6 * (mag + 1.0)) {
+              FAIL("trial " << trial << " c " << cv.c << " k " << cv.kh << "x" << cv.kw
+                            << " row " << i << " col " << j << ": " << got << " vs " << acc);
+            }
+          }
+        }
+      } else {
+        REQUIRE(y == first);  // bit-identical whatever the thread count
+      }
+    }
+  }
+}

@@ -20,25 +20,46 @@ namespace {
 // How a tile's accumulators start and what happens to them before the store.
 struct TileEnds {
   const float* bias = nullptr;  // NR floats the accumulators start from, or null for zeros
+  bool load_c = false;          // start from C instead (a later block of k; bias ignored)
   bool clamp = false;           // clamp to [lo, hi] (max with lo first, as Clip)
   float lo = 0.0f, hi = 0.0f;
   bool silu = false;  // then x * sigmoid(alpha * x)
   float alpha = 1.0f;
 };
 
-// A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x k] x a panel of B:
-// k rows of NR floats, `prs` floats apart (NR when packed, B's row stride when read in place).
-using TileFn = void (*)(int64_t k, const float* a, int64_t lda, int mr, const float* panel,
-                        int64_t prs, float* c, int64_t ldc, int nr, const TileEnds& e);
+// A run of `len` columns of an implicit im2col (SgemmConv): for each row of a group, a pointer
+// to its first value (into the input for one filter tap, or to zeros for the padding).
+constexpr int kMaxRows = 16;  // a group of rows (2 * MR: at most 2 x 8, AVX-512)
+struct Segment {
+  int64_t len;
+  const float* rows[kMaxRows];
+};
+constexpr int kMaxSegments = 8;  // more makes the stack frame large enough to cost
 
-// The tiles of one instruction set. tiles[0][s]: MR >> s rows by NR columns (two vectors);
-// tiles[1][s]: 2 * MR >> s rows by one vector, for a last panel of at most NR / 2 columns (a
+// Where a tile reads its rows of A: `len` columns from a, rows lda apart (a plain product), or
+// rows [row0, row0 + mr) of nseg segments (an im2col).
+struct TileA {
+  const float* a;
+  int64_t lda, len;
+  const Segment* seg;
+  int nseg, row0;
+};
+
+// A tile: C[mr x nr] (mr <= MR, nr <= NR of its kernel) = A rows [mr x columns] x a panel of B:
+// one row of NR floats per column of A, `prs` floats apart (NR when packed, B's row stride when
+// read in place).
+using TileFn = void (*)(const TileA& src, int mr, const float* panel, int64_t prs, float* c,
+                        int64_t ldc, int nr, const TileEnds& e);
+
+// The tiles of one instruction set, each for plain A and for an im2col. tiles[.][0][s]: MR >> s
+// rows by NR columns (two vectors); tiles[.][1][s]: 2 * MR >> s rows by one vector, for a last panel of at most NR / 2 columns (a
 // 16-column layer would otherwise waste half of every multiply-add). The shorter tiles take
 // the rows left at the bottom of C: 49 rows (a 7x7 feature map) would otherwise cost 56.
 struct Kernel {
   int mr;  // rows of tiles[0][0]
   int nr;  // columns per tile = panel width (at most kMaxNr)
-  TileFn tiles[2][3];
+  int kc;  // columns of A per block of k (0: all of k at once)
+  TileFn tiles[2][2][3];  // [im2col][narrow][shorter]
 };
 constexpr int kMaxNr = 32;
 
@@ -50,31 +71,66 @@ constexpr int kMaxNr = 32;
 // live on the stack instead of in registers. Always inlined into the per-ISA wrappers below,
 // which is what gives it their instruction set.
 template <int W, int MR, int NV>
-__attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64_t lda, int mr,
-                                                const float* panel, int64_t prs, float* c,
-                                                int64_t ldc, int nr, const TileEnds& e) {
+__attribute__((always_inline)) inline void accumulate(const float* const* ar, int64_t len,
+                                                      const float*& panel, int64_t prs,
+                                                      typename Vec<W>::F (&acc)[MR][NV]) {
   using V = typename Vec<W>::F;
   using VU = typename Vec<W>::U;
-  constexpr int NR = W * NV;
-  V acc[MR][NV];
-  // Every loop over the accumulators is unrolled in full: GCC stops short of it for the longer
-  // bodies, which would leave the accumulators indexed by a variable, on the stack.
-  V start[NV];
-  for (int v = 0; v < NV; ++v) start[v] = e.bias ? reinterpret_cast<const VU*>(e.bias)[v] : V{};
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) {
-    for (int v = 0; v < NV; ++v) acc[r][v] = start[v];
-  }
-  const float* ar[MR];
-  ar[0] = a;
-  for (int r = 1; r < MR; ++r) ar[r] = r < mr ? ar[r - 1] + lda : ar[r - 1];
-  for (int64_t p = 0; p < k; ++p, panel += prs) {
+  for (int64_t p = 0; p < len; ++p, panel += prs) {
     V bv[NV];
     for (int v = 0; v < NV; ++v) bv[v] = reinterpret_cast<const VU*>(panel)[v];
     for (int r = 0; r < MR; ++r) {
       const float av = ar[r][p];
       for (int v = 0; v < NV; ++v) acc[r][v] += av * bv[v];
     }
+  }
+}
+
+template <int W, int MR, int NV, bool kConv>
+__attribute__((always_inline)) inline void tile(const TileA& src, int mr, const float* panel,
+                                                int64_t prs, float* c, int64_t ldc, int nr,
+                                                const TileEnds& e) {
+  using V = typename Vec<W>::F;
+  using VU = typename Vec<W>::U;
+  constexpr int NR = W * NV;
+  V acc[MR][NV];
+  // Every loop over the accumulators is unrolled in full: GCC stops short of it for the longer
+  // bodies, which would leave the accumulators indexed by a variable, on the stack.
+  if (e.load_c) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const float* cr = c + (r < mr ? r : 0) * ldc;
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) {
+        const int left = nr - v * W;  // valid columns from this vector on
+        if (left >= W) {
+          acc[r][v] = reinterpret_cast<const VU*>(cr)[v];
+        } else {
+          float part[W] = {};
+          for (int j = 0; j < left; ++j) part[j] = cr[v * W + j];
+          acc[r][v] = *reinterpret_cast<const VU*>(part);
+        }
+      }
+    }
+  } else {
+    V start[NV];
+    for (int v = 0; v < NV; ++v) start[v] = e.bias ? reinterpret_cast<const VU*>(e.bias)[v] : V{};
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      for (int v = 0; v < NV; ++v) acc[r][v] = start[v];
+    }
+  }
+  if constexpr (kConv) {
+    for (int s = 0; s < src.nseg; ++s) {
+      const float* ar[MR];
+      for (int r = 0; r < MR; ++r) ar[r] = src.seg[s].rows[src.row0 + (r < mr ? r : mr - 1)];
+      accumulate<W, MR, NV>(ar, src.seg[s].len, panel, prs, acc);
+    }
+  } else {
+    const float* ar[MR];
+    ar[0] = src.a;
+    for (int r = 1; r < MR; ++r) ar[r] = r < mr ? ar[r - 1] + src.lda : ar[r - 1];
+    accumulate<W, MR, NV>(ar, src.len, panel, prs, acc);
   }
   if (e.clamp) {
     const V lo = V{} + e.lo, hi = V{} + e.hi;
@@ -112,39 +168,48 @@ __attribute__((always_inline)) inline void tile(int64_t k, const float* a, int64
       if (left >= W) {
         *reinterpret_cast<VU*>(cr + v * W) = acc[r][v];
       } else if (left > 0) {
-        alignas(64) float part[W];
-        *reinterpret_cast<V*>(part) = acc[r][v];
+        float part[W];
+        *reinterpret_cast<VU*>(part) = acc[r][v];
         for (int j = 0; j < left; ++j) cr[v * W + j] = part[j];
       }
     }
   }
 }
 
-#define PARALLAX_SGEMM_TILE(name, target, W, MR, NV)                                   \
-  target void name(int64_t k, const float* a, int64_t lda, int mr, const float* panel, \
-                   int64_t prs, float* c, int64_t ldc, int nr, const TileEnds& e) {    \
-    tile<W, MR, NV>(k, a, lda, mr, panel, prs, c, ldc, nr, e);                         \
+#define PARALLAX_SGEMM_TILE(name, target, W, MR, NV)                                      \
+  target void name(const TileA& src, int mr, const float* panel, int64_t prs, float* c,    \
+                   int64_t ldc, int nr, const TileEnds& e) {                               \
+    tile<W, MR, NV, false>(src, mr, panel, prs, c, ldc, nr, e);                            \
+  }                                                                                        \
+  target void name##_conv(const TileA& src, int mr, const float* panel, int64_t prs,       \
+                          float* c, int64_t ldc, int nr, const TileEnds& e) {              \
+    tile<W, MR, NV, true>(src, mr, panel, prs, c, ldc, nr, e);                             \
   }
-#define PARALLAX_SGEMM_ISA(name, target, W, MR)                                      \
-  PARALLAX_SGEMM_TILE(name##_2v, target, W, MR, 2)                                   \
-  PARALLAX_SGEMM_TILE(name##_2v_half, target, W, MR / 2, 2)                          \
-  PARALLAX_SGEMM_TILE(name##_2v_quarter, target, W, MR / 4, 2)                       \
-  PARALLAX_SGEMM_TILE(name##_1v, target, W, 2 * MR, 1)                               \
-  PARALLAX_SGEMM_TILE(name##_1v_half, target, W, MR, 1)                              \
-  PARALLAX_SGEMM_TILE(name##_1v_quarter, target, W, MR / 2, 1)                       \
-  constexpr Kernel name##_kernel{MR,                                                 \
-                                 2 * W,                                              \
-                                 {{&name##_2v, &name##_2v_half, &name##_2v_quarter}, \
-                                  {&name##_1v, &name##_1v_half, &name##_1v_quarter}}};
+#define PARALLAX_SGEMM_ISA(name, target, W, MR, KC)                                          \
+  PARALLAX_SGEMM_TILE(name##_2v, target, W, MR, 2)                                           \
+  PARALLAX_SGEMM_TILE(name##_2v_half, target, W, MR / 2, 2)                                  \
+  PARALLAX_SGEMM_TILE(name##_2v_quarter, target, W, MR / 4, 2)                               \
+  PARALLAX_SGEMM_TILE(name##_1v, target, W, 2 * MR, 1)                                       \
+  PARALLAX_SGEMM_TILE(name##_1v_half, target, W, MR, 1)                                      \
+  PARALLAX_SGEMM_TILE(name##_1v_quarter, target, W, MR / 2, 1)                               \
+  constexpr Kernel name##_kernel{                                                            \
+      MR,                                                                                    \
+      2 * W,                                                                                 \
+      KC,                                                                                    \
+      {{{&name##_2v, &name##_2v_half, &name##_2v_quarter},                                   \
+        {&name##_1v, &name##_1v_half, &name##_1v_quarter}},                                  \
+       {{&name##_2v_conv, &name##_2v_half_conv, &name##_2v_quarter_conv},                    \
+        {&name##_1v_conv, &name##_1v_half_conv, &name##_1v_quarter_conv}}}};
 
-PARALLAX_SGEMM_ISA(portable, , 4, 4)
+PARALLAX_SGEMM_ISA(portable, , 4, 4, 0)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PARALLAX_SGEMM_X86 1
 // 32 vector registers: 8 x 2 (or 16 x 1) accumulators, the B vectors, one broadcast.
-PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8)
+PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8, 0)
 // 16 vector registers: 6 x 2 (or 12 x 1) accumulators, the B vectors, one broadcast. Shorter
-// tiles of 3 and 1 rows (6 >> 1, 6 >> 2).
-PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6)
+// tiles of 3 and 1 rows (6 >> 1, 6 >> 2). Blocks of 256 columns of A: a panel's slice of B
+// (16 KiB) stays in L1 while the rows of a block go by.
+PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6, 0)
 #endif
 #undef PARALLAX_SGEMM_ISA
 #undef PARALLAX_SGEMM_TILE
@@ -184,6 +249,7 @@ struct Job {
   float* packed;        // where pack_panel writes
   const float* panels;  // where compute_block reads them: `packed`, or SgemmArgs::b_packed
   TileEnds ends;        // the epilogue (bias set per panel)
+  int64_t kc = 0;       // block_columns()
 };
 
 // Packs the `slot`-th packed panel of B matrix `bi`: k rows of nr floats, zero past column n.
@@ -209,9 +275,69 @@ void pack_panel(void* context, size_t bi, size_t slot) {
   }
 }
 
-// Product t, rows [i0, i0 + mi), panels [p0, p0 + pn): groups of 2 * MR rows (the height of a
-// narrow tile), each across all the panels, so that C is written a few whole rows at a time
-// (the stores, not the multiply-adds, bound a long, thin C) and the group's rows of A stay in L1.
+// Zeros that an im2col segment reads for the rows whose tap falls outside the image.
+constexpr int64_t kZeroFloats = 1024;
+alignas(64) const float kZeros[kZeroFloats] = {};
+
+// The columns of A per block of k: the kernel's kc, or all of k. An im2col's segments read at
+// most kZeroFloats values.
+int64_t block_columns(const SgemmArgs& g, const Kernel& kern) {
+  const int64_t kc = kern.kc > 0 ? kern.kc : g.k;
+  return g.conv != nullptr ? std::min(kc, kZeroFloats) : kc;
+}
+
+// The end of the block of k that starts at k0. A plain product's blocks are kc columns; an
+// im2col's are whole taps while kc holds at least one (at most kMaxSegments taps), otherwise
+// kc-column pieces of one tap. Blocks do not depend on rows, panels or threads.
+int64_t block_end(const SgemmArgs& g, int64_t kc, int64_t k0) {
+  if (g.conv == nullptr) return std::min(g.k, k0 + kc);
+  const int64_t c = g.conv->c;
+  if (c >= kc) return std::min((k0 / c + 1) * c, k0 + kc);
+  return std::min(g.k, k0 + std::min<int64_t>(kc / c, kMaxSegments) * c);
+}
+
+// Where the rows of a block of C read an im2col's input: the image and the input coordinate of
+// tap (0, 0) per output pixel.
+struct ConvRows {
+  const float* image[kMaxRows];
+  int64_t iy0[kMaxRows], ix0[kMaxRows];
+};
+
+// The im2col segments for rows [i, i + rows) over columns [k0, k1); returns how many.
+int build_segments(const SgemmArgs& g, int64_t i, int rows, int64_t k0, int64_t k1,
+                   Segment* seg) {
+  const SgemmConv& cv = *g.conv;
+  ConvRows at;
+  const int64_t pixels = cv.out_h * cv.out_w;
+  for (int r = 0; r < rows; ++r) {
+    const int64_t row = i + r;
+    const int64_t n = row / pixels, rest = row - n * pixels;
+    const int64_t oy = rest / cv.out_w, ox = rest - oy * cv.out_w;
+    at.image[r] = cv.x + n * cv.in_h * cv.in_w * cv.c;
+    at.iy0[r] = oy * cv.stride_h - cv.pad_top;
+    at.ix0[r] = ox * cv.stride_w - cv.pad_left;
+  }
+  int nseg = 0;
+  for (int64_t k = k0; k < k1; ++nseg) {
+    const int64_t tap = k / cv.c, ch = k - tap * cv.c;
+    const int64_t ky = tap / cv.kw, kx = tap - ky * cv.kw;
+    Segment& sg = seg[nseg];
+    sg.len = std::min(cv.c - ch, k1 - k);
+    for (int r = 0; r < rows; ++r) {
+      const int64_t iy = at.iy0[r] + ky * cv.dil_h, ix = at.ix0[r] + kx * cv.dil_w;
+      const bool inside = iy >= 0 && iy < cv.in_h && ix >= 0 && ix < cv.in_w;
+      sg.rows[r] = inside ? at.image[r] + (iy * cv.in_w + ix) * cv.c + ch : kZeros;
+    }
+    k += sg.len;
+  }
+  return nseg;
+}
+
+// Product t, rows [i0, i0 + mi), panels [p0, p0 + pn), one block of k at a time (the later
+// blocks continue from C; the clamp and SiLU come with the last): groups of 2 * MR rows (the
+// height of a narrow tile), each across all the panels, so that C is written a few whole rows
+// at a time (the stores, not the multiply-adds, bound a long, thin C) and the group's rows of A
+// stay in L1.
 void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, size_t pn) {
   const Job& job = *static_cast<const Job*>(context);
   const SgemmArgs& g = *job.g;
@@ -221,36 +347,51 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
   const int64_t bi = g.b_packed == nullptr && g.b_index ? g.b_index[t] : 0;
   const float* packed = job.panels + bi * job.pp.packed() * job.panel_elems;
   const int64_t i_end = static_cast<int64_t>(i0 + mi);
-  for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += 2 * kern.mr) {
-    const int64_t rows = std::min<int64_t>(2 * kern.mr, i_end - i);
-    for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
-      const int64_t j0 = p * kern.nr;
-      const int nr = static_cast<int>(std::min<int64_t>(kern.nr, g.n - j0));
-      const bool in_place = p < job.pp.first_packed;
-      const float* panel = in_place ? g.b + bi * g.b_stride + j0
-                                    : packed + (p - job.pp.first_packed) * job.panel_elems;
-      const int64_t prs = in_place ? g.b_rs : kern.nr;
-      // The tile reads NR bias values: a ragged last panel's come zero-padded.
-      alignas(64) float padded[kMaxNr];
-      TileEnds e = job.ends;
-      e.bias = g.bias ? g.bias + j0 : nullptr;
-      if (e.bias && nr < kern.nr) {
-        std::fill(padded, padded + kern.nr, 0.0f);
-        std::copy(e.bias, e.bias + nr, padded);
-        e.bias = padded;
-      }
-      const int narrow = 2 * nr <= kern.nr ? 1 : 0;
-      const int64_t height = static_cast<int64_t>(kern.mr) << narrow;
-      for (int64_t r = 0; r < rows;) {
-        const int64_t left = rows - r;
-        int s = 0;  // the shortest tile that still covers `left` rows
-        while (s < 2 && left <= (height >> (s + 1))) ++s;
-        const int mr = static_cast<int>(std::min(height >> s, left));
-        kern.tiles[narrow][s](g.k, a + (i + r) * g.lda, g.lda, mr, panel, prs,
-                              c + (i + r) * g.ldc + j0, g.ldc, nr, e);
-        r += mr;
+  Segment seg[kMaxSegments];
+  const int conv = g.conv != nullptr ? 1 : 0;
+  TileA src{nullptr, g.lda, 0, seg, 0, 0};
+  for (int64_t k0 = 0; k0 < g.k;) {
+    const int64_t k1 = block_end(g, job.kc, k0);
+    TileEnds ends = job.ends;
+    ends.load_c = k0 > 0;
+    if (k1 < g.k) ends.clamp = ends.silu = false;
+    for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += 2 * kern.mr) {
+      const int rows = static_cast<int>(std::min<int64_t>(2 * kern.mr, i_end - i));
+      if (conv) src.nseg = build_segments(g, i, rows, k0, k1, seg);
+      src.len = k1 - k0;
+      for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
+        const int64_t j0 = p * kern.nr;
+        const int nr = static_cast<int>(std::min<int64_t>(kern.nr, g.n - j0));
+        const bool in_place = p < job.pp.first_packed;
+        const int64_t prs = in_place ? g.b_rs : kern.nr;
+        const float* panel = (in_place ? g.b + bi * g.b_stride + j0
+                                       : packed + (p - job.pp.first_packed) * job.panel_elems) +
+                             k0 * prs;
+        // The tile reads NR bias values: a ragged last panel's come zero-padded.
+        alignas(64) float padded[kMaxNr];
+        TileEnds e = ends;
+        e.bias = g.bias && !e.load_c ? g.bias + j0 : nullptr;
+        if (e.bias && nr < kern.nr) {
+          std::fill(padded, padded + kern.nr, 0.0f);
+          std::copy(e.bias, e.bias + nr, padded);
+          e.bias = padded;
+        }
+        const int narrow = 2 * nr <= kern.nr ? 1 : 0;
+        const int64_t height = static_cast<int64_t>(kern.mr) << narrow;
+        for (int64_t r = 0; r < rows;) {
+          const int64_t left = rows - r;
+          int s = 0;  // the shortest tile that still covers `left` rows
+          while (s < 2 && left <= (height >> (s + 1))) ++s;
+          const int mr = static_cast<int>(std::min(height >> s, left));
+          if (!conv) src.a = a + (i + r) * g.lda + k0;
+          src.row0 = static_cast<int>(r);
+          kern.tiles[conv][narrow][s](src, mr, panel, prs, c + (i + r) * g.ldc + j0, g.ldc, nr,
+                                      e);
+          r += mr;
+        }
       }
     }
+    k0 = k1;
   }
 }
 
@@ -315,6 +456,7 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
   Job job{&g, kernel(), {}, 0, packed, g.b_packed != nullptr ? g.b_packed : packed, ends};
   job.pp = plan_panels(g, job.kern);
   job.panel_elems = g.k * job.kern.nr;
+  job.kc = block_columns(g, job.kern);
   // Prepacked: every product reads the one matrix (b_index and b_stride do not apply).
   if (g.b_packed == nullptr && job.pp.packed() > 0) {
     pthreadpool_parallelize_2d(pool, &pack_panel, &job, static_cast<size_t>(g.b_count),

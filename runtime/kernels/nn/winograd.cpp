@@ -413,6 +413,14 @@ bool winograd_pays_off(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w) 
   return cin >= 8 && cout >= 8 && out_h >= 7 && out_w >= 7;
 }
 
+bool winograd_beats_sgemm(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w) {
+  // One Zen 3 core, Winograd / sgemm time: 7x7 outputs 128x128 channels 0.65, 256x256 0.74,
+  // 256x512 1.61, 512x512 1.54; 8x8 outputs 256x256 0.60, 384x384 1.63, 448x384 1.06; from
+  // 10x10 outputs (3 x 3 tiles) on, 0.59 at 256x256 and less below.
+  const int64_t tiles = ((out_h + 3) / 4) * ((out_w + 3) / 4);
+  return tiles > 4 || cin * cout <= 256 * 320;
+}
+
 void WinogradConv::Free::operator()(float* p) const { std::free(p); }
 
 bool WinogradConv::pack(const float* w, const float* bias, int64_t cout, int64_t cin) {

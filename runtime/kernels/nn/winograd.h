@@ -46,6 +46,13 @@ struct WinogradShape {
 // (measured on the torchvision CNNs' layers, see docs/kernels.md).
 bool winograd_pays_off(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w);
 
+// Whether Winograd beats nn::sgemm's implicit im2col (SgemmConv) for this shape, on the CPUs
+// where ConvNhwc takes that instead of XNNPACK (AVX2 without AVX-512). With at most 2 x 2 output
+// tiles the transformed weights (36 * cin * cout floats, 4x the direct ones) are streamed for
+// few products: measured on a Zen 3 core, Winograd loses from about 256 x 512 channels up
+// (docs/kernels.md).
+bool winograd_beats_sgemm(int64_t cin, int64_t cout, int64_t out_h, int64_t out_w);
+
 class WinogradConv {
  public:
   // Transforms and packs the weights w (OHWI: [cout][3][3][cin]) and bias ([cout] or null);

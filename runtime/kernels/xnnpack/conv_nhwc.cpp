@@ -23,15 +23,25 @@
 // goes through an indirection buffer and a second pass over the output for SiLU. Other activations
 // keep XNNPACK.
 //
+// On CPUs with AVX2 but not AVX-512, single-group convolutions run on nn::sgemm instead of
+// XNNPACK (own_gemm_conv below): a 1x1 stride-1 convolution as a plain product of the NHWC
+// pixels and the weights, any other as sgemm's implicit im2col (nn::SgemmConv). The weights are
+// packed once into sgemm's panels; bias, clamp and SiLU / Swish are applied in its tile.
+//
 // With the attribute nchw_input = 1 (set by the layout pass on a region's first convolutions,
 // passes/layout_rules.h) X is NCHW [N, C, H, W] instead, and the convolution runs as
 // nn::InputConv (nn/input_conv.h): no transpose of the image in front of the network, and a
 // direct tile where im2col's inner dimension (C * kH * kW) would be too short for a GEMM.
+#include <vector>
+
 #include "../nn/activation.h"
 #include "../nn/depthwise.h"
 #include "../nn/input_conv.h"
+#include "../nn/sgemm.h"
+#include "../nn/simd_level.h"
 #include "../nn/window.h"
 #include "../nn/winograd.h"
+#include "parallax/runtime/program.h"
 #include "xnn.h"
 
 namespace parallax::rt::kernels {
@@ -50,7 +60,21 @@ struct ConvState {
   bool fused_silu = false;      // depthwise / input_conv apply the whole activation
   bool nchw_input = false;      // X is NCHW: input_conv runs, always
   nn::InputConv input_conv;
+  // nn::sgemm instead of op (own_gemm_conv): W in sgemm's panels (packed on first use, kept
+  // across spatial sizes), B, and whether the tile applies SiLU / Swish (with silu_alpha).
+  bool use_sgemm = false;
+  std::vector<float, AlignedAllocator<float>> packed;
+  std::vector<float> bias;
+  bool silu = false;
+  float silu_alpha = 1.0f;
 };
+
+// Whether single-group convolutions run on nn::sgemm rather than XNNPACK. Debian's XNNPACK
+// (2022 snapshot) compiles its AVX2 GEMM with an accumulator spilled to the stack inside the
+// loop: about 16 GFMA/s per Zen 3 core for every convolution shape we timed, against 34-43 for
+// sgemm's 6 x 16 tile on the same shapes (docs/kernels.md). Its AVX-512 and ARM kernels are not
+// affected and stay.
+bool own_gemm_conv() { return nn::simd_level() == nn::SimdLevel::kAvx2; }
 
 // X's dimensions in NHWC order, whichever layout it is stored in.
 void nhwc_dims(const ConvState& st, const int64_t* x, int64_t* out) {
@@ -90,11 +114,21 @@ S geometry(const int64_t* x, const nn::Window& win) {
 }
 
 // True when the convolution is one Winograd F(4x4, 3x3) computes and it pays off there.
+// The alternative is sgemm's im2col where own_gemm_conv(), XNNPACK elsewhere.
 bool winograd_fits(const nn::Window& v, const int64_t* kernel, int64_t group, int64_t cin,
                    int64_t m) {
   return group == 1 && kernel[0] == 3 && kernel[1] == 3 && v.stride[0] == 1 && v.stride[1] == 1 &&
          v.dilation[0] == 1 && v.dilation[1] == 1 &&
-         nn::winograd_pays_off(cin, m, v.out[0], v.out[1]);
+         nn::winograd_pays_off(cin, m, v.out[0], v.out[1]) &&
+         (!own_gemm_conv() || nn::winograd_beats_sgemm(cin, m, v.out[0], v.out[1]));
+}
+
+// Packs W (OHWI: [m][kH][kW][cg], B's columns) and B into st once.
+void pack_sgemm(ConvState* st, const Tensor& w, const Tensor* b) {
+  const int64_t m = w.shape[0], k = w.shape[1] * w.shape[2] * w.shape[3];
+  st->packed.resize(nn::sgemm_packed_b_floats(k, m));
+  nn::sgemm_pack_b(w.data_as<float>(), 1, k, k, m, st->packed.data());
+  if (b != nullptr) st->bias.assign(b->data_as<float>(), b->data_as<float>() + m);
 }
 
 Status check_inputs(const KernelContext& ctx, const Tensor** w, const Tensor** b) {
@@ -167,6 +201,16 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
     st->op.reset();
     return Status::ok();
   }
+  st->use_sgemm = group == 1 && own_gemm_conv();
+  if (st->use_sgemm) {
+    if (st->packed.empty()) pack_sgemm(st, *w, b);
+    nn::Activation act;
+    PARALLAX_RETURN_IF_ERROR(nn::Activation::parse(ctx, &act));
+    st->silu = act.kind == nn::Activation::Kind::kSiLU || act.kind == nn::Activation::Kind::kSwish;
+    st->silu_alpha = act.kind == nn::Activation::Kind::kSwish ? act.p0 : 1.0f;
+    st->op.reset();
+    return Status::ok();
+  }
   const auto u32 = [](int64_t i) { return static_cast<uint32_t>(i); };
   PARALLAX_RETURN_IF_ERROR(
       xnn::check(xnn_create_convolution2d_nhwc_f32(
@@ -201,7 +245,7 @@ Status ConvNhwc_prepare(KernelContext& ctx) {
     PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
     // The spatial size is static, so run never re-creates: the transformed weights are all
     // that W and B are read as from now on.
-    if (st->use_winograd || st->use_depthwise || st->nchw_input) {
+    if (st->use_winograd || st->use_depthwise || st->nchw_input || st->use_sgemm) {
       ctx.input_packed(1);
       if (b != nullptr) ctx.input_packed(2);
     }
@@ -221,7 +265,7 @@ Status ConvNhwc(KernelContext& ctx) {
   }
   int64_t d[4];  // X's dimensions in NHWC order
   nhwc_dims(*st, x->shape.dims, d);
-  if ((!st->op && !st->use_winograd && !st->use_depthwise && !st->nchw_input) ||
+  if ((!st->op && !st->use_winograd && !st->use_depthwise && !st->nchw_input && !st->use_sgemm) ||
       st->in_h != d[1] || st->in_w != d[2]) {
     PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
   }
@@ -256,6 +300,49 @@ Status ConvNhwc(KernelContext& ctx) {
     st->depthwise.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
                       st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
     if (st->fused_silu) return Status::ok();
+    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
+  }
+  if (st->use_sgemm) {
+    const Tensor* w = ctx.input(1);
+    const nn::Window& v = st->win;
+    nn::SgemmArgs g;
+    g.m = d[0] * v.out[0] * v.out[1];
+    g.n = m;
+    g.k = w->shape[1] * w->shape[2] * w->shape[3];
+    g.b_packed = st->packed.data();
+    g.bias = st->bias.empty() ? nullptr : st->bias.data();
+    g.c = y->data_as<float>();
+    g.ldc = m;
+    g.out_min = st->epilogue.output_min();
+    g.out_max = st->epilogue.output_max();
+    g.silu = st->silu;
+    g.silu_alpha = st->silu_alpha;
+    nn::SgemmConv cv;
+    const bool pointwise = w->shape[1] == 1 && w->shape[2] == 1 && v.stride[0] == 1 &&
+                           v.stride[1] == 1 && v.pad_begin[0] == 0 && v.pad_begin[1] == 0 &&
+                           v.out[0] == d[1] && v.out[1] == d[2];
+    if (pointwise) {  // the pixels are A's rows as they are
+      g.a = x->data_as<float>();
+      g.lda = d[3];
+    } else {
+      cv.x = x->data_as<float>();
+      cv.in_h = d[1];
+      cv.in_w = d[2];
+      cv.c = d[3];
+      cv.out_h = v.out[0];
+      cv.out_w = v.out[1];
+      cv.kh = w->shape[1];
+      cv.kw = w->shape[2];
+      cv.stride_h = v.stride[0];
+      cv.stride_w = v.stride[1];
+      cv.dil_h = v.dilation[0];
+      cv.dil_w = v.dilation[1];
+      cv.pad_top = v.pad_begin[0];
+      cv.pad_left = v.pad_begin[1];
+      g.conv = &cv;
+    }
+    nn::sgemm(g, nullptr, ctx.threadpool());
+    if (st->silu) return Status::ok();
     return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
   }
   PARALLAX_RETURN_IF_ERROR(xnn::check(
