@@ -276,3 +276,30 @@ TEST_CASE("sgemm im2col (SgemmConv): strides, dilations, pads, wide channels, 1-
     }
   }
 }
+
+TEST_CASE("sgemm with a large B (read once, every row per panel) matches the oracle, 1-3 threads",
+          "[sgemm]") {
+  // k x n past 4 MiB with fewer rows than columns: blocks are all rows by a few panels.
+  const int64_t m = 37, k = 1100, n = 1003;
+  const std::vector<float> a = random_values(m * k), b = random_values(k * n),
+                           bias = random_values(n);
+  std::vector<float> packed(nn::sgemm_packed_b_floats(k, n));
+  nn::sgemm_pack_b(b.data(), n, 1, k, n, packed.data());
+  std::vector<double> mag;
+  const std::vector<double> want = oracle(m, n, k, a, b, bias, -kInf, kInf, 0.0, &mag);
+  std::vector<float> first;
+  for (int threads = 1; threads <= 3; ++threads) {
+    std::vector<float> c(static_cast<size_t>(m * n), kPad);
+    nn::SgemmArgs g = dense_sgemm(m, n, k, a.data(), c.data());
+    g.b_packed = packed.data();
+    g.bias = bias.data();
+    Pool pool(threads);
+    nn::sgemm(g, nullptr, pool.p);
+    if (threads == 1) {
+      for (size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - want[i]) <= 2e-6 * mag[i] + 1e-6);
+      first = c;
+    } else {
+      REQUIRE(c == first);
+    }
+  }
+}

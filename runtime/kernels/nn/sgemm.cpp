@@ -207,8 +207,9 @@ PARALLAX_SGEMM_ISA(portable, , 4, 4, 0)
 // 32 vector registers: 8 x 2 (or 16 x 1) accumulators, the B vectors, one broadcast.
 PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8, 0)
 // 16 vector registers: 6 x 2 (or 12 x 1) accumulators, the B vectors, one broadcast. Shorter
-// tiles of 3 and 1 rows (6 >> 1, 6 >> 2). Blocks of 256 columns of A: a panel's slice of B
-// (16 KiB) stays in L1 while the rows of a block go by.
+// tiles of 3 and 1 rows (6 >> 1, 6 >> 2). No blocks of k (kc 0): blocks of 256 were no faster
+// on a Zen 3 core (k = 768 to 3072, medians within the noise), once a large B is read once
+// (sgemm() below).
 PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6, 0)
 #endif
 #undef PARALLAX_SGEMM_ISA
@@ -395,6 +396,12 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
   }
 }
 
+// compute_block with the panels as the slower-moving index of the thread pool's range.
+void compute_block_panels_outer(void* context, size_t t, size_t p0, size_t i0, size_t pn,
+                                size_t mi) {
+  compute_block(context, t, i0, p0, mi, pn);
+}
+
 }  // namespace
 
 size_t sgemm_packed_b_floats(int64_t k, int64_t n) {
@@ -462,13 +469,34 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
     pthreadpool_parallelize_2d(pool, &pack_panel, &job, static_cast<size_t>(g.b_count),
                                static_cast<size_t>(job.pp.packed()), 0);
   }
-  // Blocks of about 4 tiles of rows by 256 columns: a panel stays in cache across the rows of
-  // a block, and there are enough blocks to balance two to a few threads.
+  // Blocks of rows x panels, one thread each. A block reads its rows of A and its panels of B;
+  // the blocks of one row range re-read A's rows, those of one panel range B's panels.
+  // - B large (4 MiB and up, past what stays in cache from one run of a layer to the next) and
+  //   A smaller than B (m <= n: fully connected layers over a few hundred rows, a small image's
+  //   convolution): a block is every row by a few panels (about 256 KiB of B, in L2 while A's
+  //   rows stream past), so B comes from memory once. With a 768 x 3072 B and 128 rows that
+  //   took a Zen 3 core from 21 to 31 GFMA/s (median); with a 2.4 MiB B it was no better.
+  // - Otherwise about 4 tiles of rows by 256 columns, so that a block's rows of A stay in L1
+  //   across its panels.
+  // At least about 4 blocks per thread, for balance.
+  const size_t threads =
+      pool != nullptr ? std::max<size_t>(1, pthreadpool_get_threads_count(pool)) : 1;
+  const size_t panels = static_cast<size_t>(job.pp.panels);
+  const bool large_b = g.k * g.n * static_cast<int64_t>(sizeof(float)) >= (int64_t{4} << 20);
+  if (large_b && g.m <= g.n) {
+    const size_t panel_bytes = static_cast<size_t>(g.k) * job.kern.nr * sizeof(float);
+    size_t tile_p = std::max<size_t>(1, (256 << 10) / std::max<size_t>(1, panel_bytes));
+    tile_p = std::min(tile_p, std::max<size_t>(1, panels / (4 * threads)));
+    pthreadpool_parallelize_3d_tile_2d(pool, &compute_block_panels_outer, &job,
+                                       static_cast<size_t>(g.batch), panels,
+                                       static_cast<size_t>(g.m), tile_p, static_cast<size_t>(g.m),
+                                       0);
+    return;
+  }
   const size_t tile_m = static_cast<size_t>(job.kern.mr) * 4;
   const size_t tile_p = static_cast<size_t>(std::max(1, 256 / job.kern.nr));
   pthreadpool_parallelize_3d_tile_2d(pool, &compute_block, &job, static_cast<size_t>(g.batch),
-                                     static_cast<size_t>(g.m), static_cast<size_t>(job.pp.panels),
-                                     tile_m, tile_p, 0);
+                                     static_cast<size_t>(g.m), panels, tile_m, tile_p, 0);
 }
 
 }  // namespace parallax::rt::kernels::nn

@@ -22,9 +22,12 @@
 // is read in place instead, since packing it would cost as much as the product; only its
 // ragged last panel is packed. The tiles are compiled for AVX-512 (MR x NR = 8 x 32), AVX2+FMA
 // (6 x 16) and the x86-64 baseline (4 x 8) and picked once from the CPU's features; other
-// targets get the baseline's. With AVX2, k goes by in blocks of 256 (later blocks continue from
-// C), so that a panel's slice stays in L1: without them long products (k = 3072) ran at 60% of
-// the FMA peak on a Zen 3 core.
+// targets get the baseline's. A kernel may take k in blocks (later blocks continue from C);
+// only an im2col does today, in blocks of whole filter taps.
+//
+// Which of A and B is read once: a large B (4 MiB and up) with fewer rows than columns is
+// streamed once, every row of A meeting each panel (fully connected layers over a few hundred
+// tokens); otherwise B's panels are re-read per block of rows.
 //
 // Convolution (SgemmArgs::conv): A's rows are read through per-tap pointers into the NHWC input
 // (XNNPACK's indirect GEMM idea), one segment per filter tap, and zeros for the padding.
