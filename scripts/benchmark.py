@@ -222,6 +222,16 @@ def summary_line(row):
 
 # ---- machine description ----
 
+def simd_features(flags):
+    """The widest vector instruction set Parallax's kernels pick on this CPU (nn/simd_level.h):
+    it decides which tiles run and whether convolutions take XNNPACK or sgemm (docs/kernels.md)."""
+    if "avx512f" in flags and "avx512vl" in flags:
+        return "AVX-512"
+    if "avx2" in flags and "fma" in flags:
+        return "AVX2 + FMA, no AVX-512"
+    return "no AVX2"
+
+
 def machine(args, ort_version):
     lscpu = dict(l.split(":", 1) for l in capture(["lscpu"]).stdout.splitlines() if ":" in l)
     lscpu = {k.strip(): v.strip() for k, v in lscpu.items()}
@@ -243,6 +253,7 @@ def machine(args, ort_version):
         "cpu_model": lscpu.get("Model name", platform.processor() or "unknown CPU"),
         "cores": len(os.sched_getaffinity(0)),
         "threads_per_core": lscpu.get("Thread(s) per core", "?"),
+        "simd": simd_features(lscpu.get("Flags", "").split()),
         "hypervisor": (lscpu["Hypervisor vendor"] + " virtual machine"
                        if "Hypervisor vendor" in lscpu else ""),
         "kernel": platform.release(),

@@ -80,7 +80,7 @@ def markdown(meta, rows, failures, chart_file):
         f"    {m['command']}",
         "",
         f"Measured **{m['date_utc']}** on **{m['cpu_model']}**, {m['cores']} cores available "
-        f"({m['threads_per_core']} thread(s) per core{vm}), "
+        f"({m['threads_per_core']} thread(s) per core{vm}; {m.get('simd', 'SIMD unknown')}), "
         f"{m['mem_gib']:.0f} GiB RAM, Linux {m['kernel']}. Parallax at commit `{m['commit']}`"
         f"{' with uncommitted changes' if m['dirty'] else ''}, {m['parallax_build']} build; "
         f"ONNX Runtime {m['ort_version']} (onnxruntime-node, CPU execution provider) on "
