@@ -14,33 +14,50 @@ namespace parallax::rt::kernels::nn {
 
 namespace {
 
-// erf(t) for t clamped to [-4, 4]; coefficients of P and Q in powers of t^2.
-__attribute__((always_inline)) inline float erf_approx(float t) {
-  t = std::min(std::max(t, -4.0f), 4.0f);  // NaN passes through both
-  const float z = t * t;
-  float p = 2.0381323878604363e-08f;
-  p = p * z - 1.9346373983306075e-06f;
+// erf(t) lane by lane for t clamped to [-4, 4]; coefficients of P and Q in powers of t^2.
+// Explicit vectors: GCC left the plain loop scalar for AVX2 (3.7 ns per GELU on a Zen 3 core).
+// NaN passes the clamp (its comparisons are false).
+template <typename F>
+__attribute__((always_inline)) inline void erf_lanes(F& t) {
+  t = t < -4.0f ? F{} - 4.0f : t;
+  t = 4.0f < t ? F{} + 4.0f : t;
+  const F z = t * t;
+  F p = z * 2.0381323878604363e-08f - 1.9346373983306075e-06f;
   p = p * z + 0.000132075702215558f;
   p = p * z + 0.0032677870942960704f;
   p = p * z + 0.04916370223921877f;
   p = p * z + 0.1895916485551805f;
   p = p * z + 1.1283791460292927f;
-  float q = 0.0008533683918078982f;
-  q = q * z + 0.013457333504544424f;
+  F q = z * 0.0008533683918078982f + 0.013457333504544424f;
   q = q * z + 0.11069256409597236f;
   q = q * z + 0.5013538342944316f;
   q = q * z + 1.0f;
-  return t * p / q;
+  t = t * p / q;
 }
 
-__attribute__((always_inline)) inline void erf_loop(const float* x, float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] = erf_approx(x[i]);
+// v = erf(v), or with kGelu v * (erf(v / sqrt(2)) + 1) / 2. By reference: vectors passed or
+// returned by value change the ABI.
+template <typename F, bool kGelu>
+__attribute__((always_inline)) inline void erf_gelu_lanes(F& v) {
+  F t = kGelu ? v * 0.70710678118654752f : v;
+  erf_lanes(t);
+  v = kGelu ? (v * (t + 1.0f)) * 0.5f : t;
 }
 
-__attribute__((always_inline)) inline void gelu_loop(const float* x, float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) {
-    const float v = x[i];
-    y[i] = (v * (erf_approx(v * 0.70710678118654752f) + 1.0f)) * 0.5f;
+template <int W, bool kGelu>
+__attribute__((always_inline)) inline void erf_gelu_loop(const float* x, float* y, size_t n) {
+  using F = typename Vec<W>::F;
+  using U = typename Vec<W>::U;
+  size_t i = 0;
+  for (; i + W <= n; i += W) {
+    F v = *reinterpret_cast<const U*>(x + i);
+    erf_gelu_lanes<F, kGelu>(v);
+    *reinterpret_cast<U*>(y + i) = v;
+  }
+  for (; i < n; ++i) {
+    Vec<1>::F v{x[i]};
+    erf_gelu_lanes<Vec<1>::F, kGelu>(v);
+    y[i] = v[0];
   }
 }
 
@@ -111,8 +128,8 @@ __attribute__((always_inline)) inline void softmax_loop(const float* x, float* y
 using LoopFn = void (*)(const float*, float*, size_t);
 using RowsFn = void (*)(const float*, float*, int64_t, int64_t, int64_t);
 
-void erf_portable(const float* x, float* y, size_t n) { erf_loop(x, y, n); }
-void gelu_portable(const float* x, float* y, size_t n) { gelu_loop(x, y, n); }
+void erf_portable(const float* x, float* y, size_t n) { erf_gelu_loop<4, false>(x, y, n); }
+void gelu_portable(const float* x, float* y, size_t n) { erf_gelu_loop<4, true>(x, y, n); }
 void silu_portable(const float* x, float* y, size_t n) { silu_loop<4>(x, y, n); }
 void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t ld) {
   softmax_loop<4>(x, y, rows, n, ld);
@@ -122,11 +139,11 @@ void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t
 #define PARALLAX_VMATH_X86 1
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void erf_avx512(const float* x, float* y,
                                                                      size_t n) {
-  erf_loop(x, y, n);
+  erf_gelu_loop<16, false>(x, y, n);
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void gelu_avx512(const float* x, float* y,
                                                                       size_t n) {
-  gelu_loop(x, y, n);
+  erf_gelu_loop<16, true>(x, y, n);
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void softmax_avx512(const float* x, float* y,
                                                                          int64_t rows, int64_t n,
@@ -145,10 +162,10 @@ __attribute__((target("avx2,fma"))) void silu_avx2(const float* x, float* y, siz
   silu_loop<8>(x, y, n);
 }
 __attribute__((target("avx2,fma"))) void erf_avx2(const float* x, float* y, size_t n) {
-  erf_loop(x, y, n);
+  erf_gelu_loop<8, false>(x, y, n);
 }
 __attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, size_t n) {
-  gelu_loop(x, y, n);
+  erf_gelu_loop<8, true>(x, y, n);
 }
 #endif
 
