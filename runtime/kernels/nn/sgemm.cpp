@@ -404,6 +404,8 @@ void compute_block_panels_outer(void* context, size_t t, size_t p0, size_t i0, s
 
 }  // namespace
 
+int sgemm_tile_rows() { return kernel().mr; }
+
 size_t sgemm_packed_b_floats(int64_t k, int64_t n) {
   const int nr = kernel().nr;
   return static_cast<size_t>((n + nr - 1) / nr * k * nr);

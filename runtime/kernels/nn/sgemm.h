@@ -94,6 +94,10 @@ struct SgemmArgs {
   const SgemmConv* conv = nullptr;
 };
 
+// Rows of sgemm's full tile on this CPU (8 AVX-512, 6 AVX2, 4 otherwise): row blocks that are
+// a multiple of it leave no short tiles.
+int sgemm_tile_rows();
+
 // Floats that sgemm_pack_b writes for a k x n matrix.
 size_t sgemm_packed_b_floats(int64_t k, int64_t n);
 
