@@ -3,6 +3,9 @@
 // run_conv is shared with com.parallax.FusedConv, which adds an activation epilogue.
 #include "conv.h"
 
+#include <pthreadpool.h>
+
+#include <algorithm>
 #include <type_traits>
 
 #include "../common.h"
@@ -12,6 +15,46 @@
 #include "vector_math.h"
 
 namespace parallax::rt::kernels {
+
+namespace {
+
+// The float path's passes over whole planes, split by channel over the step's pool: im2col of
+// channel c into its rows of the column matrix, and each output channel's bias and activation.
+struct PlaneJob {
+  const nn::Window* win;
+  const float* x;
+  float* cols;
+  int64_t plane, rows_per_channel;
+  float* acc;
+  const float* bias;
+  const nn::Activation* act;
+  int64_t positions;
+  bool apply_act;
+};
+
+void im2col_channels(void* context, size_t c0, size_t count) {
+  const PlaneJob& j = *static_cast<const PlaneJob*>(context);
+  const int64_t c = static_cast<int64_t>(c0);
+  nn::im2col(*j.win, j.x + c * j.plane, static_cast<int64_t>(count), 0.0f,
+             j.cols + c * j.rows_per_channel);
+}
+
+void bias_act_channels(void* context, size_t m0, size_t count) {
+  const PlaneJob& j = *static_cast<const PlaneJob*>(context);
+  for (int64_t m = static_cast<int64_t>(m0); m < static_cast<int64_t>(m0 + count); ++m) {
+    float* am = j.acc + m * j.positions;
+    const float b = j.bias ? j.bias[m] : 0.0f;
+    for (int64_t p = 0; p < j.positions; ++p) am[p] += b;
+    if (j.apply_act) j.act->apply(am, j.positions);
+  }
+}
+
+// Channels per task: about 64 KiB of plane each, at least one.
+size_t channel_tile(int64_t plane_floats) {
+  return static_cast<size_t>(std::max<int64_t>(1, 16384 / std::max<int64_t>(1, plane_floats)));
+}
+
+}  // namespace
 
 Status nn::run_conv(KernelContext& ctx, const Activation& act) {
   const Tensor* x = nullptr;
@@ -80,7 +123,15 @@ Status nn::run_conv(KernelContext& ctx, const Activation& act) {
           if (cs.pointwise()) {
             g.b = xg;  // the image is its own column matrix
           } else {
-            nn::im2col(cs.win, xg, cg, 0.0f, cols);
+            PlaneJob job{};
+            job.win = &cs.win;
+            job.x = xg;
+            job.cols = cols;
+            job.plane = plane;
+            job.rows_per_channel = cs.win.kernel_size() * positions;
+            pthreadpool_parallelize_1d_tile_1d(ctx.threadpool(), &im2col_channels, &job,
+                                               static_cast<size_t>(cg),
+                                               channel_tile(job.rows_per_channel), 0);
             g.b = cols;
           }
           g.a = wc + grp * mg * rows;
@@ -93,6 +144,19 @@ Status nn::run_conv(KernelContext& ctx, const Activation& act) {
       // Bias and activation per channel while its plane is still in cache; a float Gelu runs
       // afterwards as the vectorised, threaded loop (nn/vector_math.h, within 5e-7 of libm).
       const bool fast_gelu = kSgemm && act.kind == nn::Activation::Kind::kGelu;
+      if constexpr (kSgemm) {
+        PlaneJob job{};
+        job.acc = acc;
+        job.bias = bias ? bias->data_as<float>() : nullptr;
+        job.act = &act;
+        job.positions = positions;
+        job.apply_act = !fast_gelu;
+        pthreadpool_parallelize_1d_tile_1d(ctx.threadpool(), &bias_act_channels, &job,
+                                           static_cast<size_t>(cs.out_channels),
+                                           channel_tile(positions), 0);
+        if (fast_gelu) nn::gelu_erf_f32(acc, static_cast<size_t>(y_image), ctx.threadpool());
+        continue;
+      }
       for (int64_t m = 0; m < cs.out_channels; ++m) {
         const C b = bias ? static_cast<C>(bias->data_as<T>()[m]) : C(0);
         C* am = acc + m * positions;
@@ -102,9 +166,6 @@ Status nn::run_conv(KernelContext& ctx, const Activation& act) {
           T* ym = yn + m * positions;
           for (int64_t p = 0; p < positions; ++p) ym[p] = static_cast<T>(am[p]);
         }
-      }
-      if constexpr (kSgemm) {
-        if (fast_gelu) nn::gelu_erf_f32(acc, static_cast<size_t>(y_image), ctx.threadpool());
       }
     }
     return Status::ok();
