@@ -134,16 +134,19 @@ TEST_CASE("FusedAttention matches a double oracle on 1, 2, 3 threads", "[fastpat
     const int64_t n = big ? pick(200, 1200) : pick(1, 70), k = pick(1, 40), d = pick(1, 70);
     // Kt broadcast over the heads in some trials ([1, k, n] against q [h, m, k]).
     const bool kt_shared = trial % 3 == 1;
+    // V shared by the heads too in some (both shared: Whisper's reassociated cross-attention).
+    const bool v_shared = trial % 5 == 1 || trial % 5 == 2;
     const OwnedTensor q = make_tensor<float>({h, m, k}, random_values(h * m * k, 1.0f));
     const OwnedTensor kt = make_tensor<float>({kt_shared ? 1 : h, k, n},
                                               random_values((kt_shared ? 1 : h) * k * n, 1.0f));
-    const OwnedTensor v = make_tensor<float>({h, n, d}, random_values(h * n * d, 1.0f));
+    const OwnedTensor v = make_tensor<float>({v_shared ? 1 : h, n, d},
+                                             random_values((v_shared ? 1 : h) * n * d, 1.0f));
     const std::vector<float> qv = q.values<float>(), ktv = kt.values<float>(),
                              vv = v.values<float>();
     std::vector<double> want(static_cast<size_t>(h * m * d));
     for (int64_t t = 0; t < h; ++t) {
       oracle_head(qv.data() + t * m * k, ktv.data() + (kt_shared ? 0 : t) * k * n,
-                  vv.data() + t * n * d, m, n, k, d, want.data() + t * m * d);
+                  vv.data() + (v_shared ? 0 : t) * n * d, m, n, k, d, want.data() + t * m * d);
     }
     std::vector<float> first;
     for (int threads = 1; threads <= 3; ++threads) {

@@ -29,7 +29,7 @@ struct TileEnds {
 
 // A run of `len` columns of an implicit im2col (SgemmConv): for each row of a group, a pointer
 // to its first value (into the input for one filter tap, or to zeros for the padding).
-constexpr int kMaxRows = 16;  // a group of rows (2 * MR: at most 2 x 8, AVX-512)
+constexpr int kMaxRows = 24;  // a group of rows (Kernel::group: at most 24, AVX2)
 struct Segment {
   int64_t len;
   const float* rows[kMaxRows];
@@ -51,14 +51,17 @@ struct TileA {
 using TileFn = void (*)(const TileA& src, int mr, const float* panel, int64_t prs, float* c,
                         int64_t ldc, int nr, const TileEnds& e);
 
-// The tiles of one instruction set, each for plain A and for an im2col. tiles[.][0][s]: MR >> s
-// rows by NR columns (two vectors); tiles[.][1][s]: 2 * MR >> s rows by one vector, for a last panel of at most NR / 2 columns (a
-// 16-column layer would otherwise waste half of every multiply-add). The shorter tiles take
-// the rows left at the bottom of C: 49 rows (a 7x7 feature map) would otherwise cost 56.
+// The tiles of one instruction set, each for plain A and for an im2col. tiles[.][0][s]: MR and
+// two shorter heights (heights[0]) by NR columns (two vectors); tiles[.][1][s]: twice those
+// rows by one vector, for a last panel of at most NR / 2 columns (a 16-column layer would
+// otherwise waste half of every multiply-add). The shorter tiles take the rows left at the
+// bottom of C: 49 rows (a 7x7 feature map) would otherwise cost 56.
 struct Kernel {
   int mr;  // rows of tiles[0][0]
   int nr;  // columns per tile = panel width (at most kMaxNr)
-  int kc;  // columns of A per block of k (0: all of k at once)
+  int kc;     // columns of A per block of k (0: all of k at once)
+  int group;  // rows per group (compute_block), at most kMaxRows
+  int heights[2][3];      // rows of tiles[.][narrow][shorter]
   TileFn tiles[2][2][3];  // [im2col][narrow][shorter]
 };
 constexpr int kMaxNr = 32;
@@ -185,32 +188,37 @@ __attribute__((always_inline)) inline void tile(const TileA& src, int mr, const 
                           float* c, int64_t ldc, int nr, const TileEnds& e) {              \
     tile<W, MR, NV, true>(src, mr, panel, prs, c, ldc, nr, e);                             \
   }
-#define PARALLAX_SGEMM_ISA(name, target, W, MR, KC)                                          \
+#define PARALLAX_SGEMM_ISA(name, target, W, MR, H1, H2, G, KC)                               \
   PARALLAX_SGEMM_TILE(name##_2v, target, W, MR, 2)                                           \
-  PARALLAX_SGEMM_TILE(name##_2v_half, target, W, MR / 2, 2)                                  \
-  PARALLAX_SGEMM_TILE(name##_2v_quarter, target, W, MR / 4, 2)                               \
+  PARALLAX_SGEMM_TILE(name##_2v_half, target, W, H1, 2)                                      \
+  PARALLAX_SGEMM_TILE(name##_2v_quarter, target, W, H2, 2)                                   \
   PARALLAX_SGEMM_TILE(name##_1v, target, W, 2 * MR, 1)                                       \
-  PARALLAX_SGEMM_TILE(name##_1v_half, target, W, MR, 1)                                      \
-  PARALLAX_SGEMM_TILE(name##_1v_quarter, target, W, MR / 2, 1)                               \
+  PARALLAX_SGEMM_TILE(name##_1v_half, target, W, 2 * H1, 1)                                  \
+  PARALLAX_SGEMM_TILE(name##_1v_quarter, target, W, 2 * H2, 1)                               \
   constexpr Kernel name##_kernel{                                                            \
       MR,                                                                                    \
       2 * W,                                                                                 \
       KC,                                                                                    \
+      G,                                                                                     \
+      {{MR, H1, H2}, {2 * MR, 2 * H1, 2 * H2}},                                              \
       {{{&name##_2v, &name##_2v_half, &name##_2v_quarter},                                   \
         {&name##_1v, &name##_1v_half, &name##_1v_quarter}},                                  \
        {{&name##_2v_conv, &name##_2v_half_conv, &name##_2v_quarter_conv},                    \
         {&name##_1v_conv, &name##_1v_half_conv, &name##_1v_quarter_conv}}}};
 
-PARALLAX_SGEMM_ISA(portable, , 4, 4, 0)
+PARALLAX_SGEMM_ISA(portable, , 4, 4, 2, 1, 8, 0)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define PARALLAX_SGEMM_X86 1
 // 32 vector registers: 8 x 2 (or 16 x 1) accumulators, the B vectors, one broadcast.
-PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8, 0)
+PARALLAX_SGEMM_ISA(avx512, __attribute__((target("avx512f,avx512vl,avx2,fma"))), 16, 8, 4, 2, 16, 0)
 // 16 vector registers: 6 x 2 (or 12 x 1) accumulators, the B vectors, one broadcast. Shorter
-// tiles of 3 and 1 rows (6 >> 1, 6 >> 2). No blocks of k (kc 0): blocks of 256 were no faster
+// tiles of 4 and 2 rows (8 and 4 narrow): 16 rows (a decoder's tokens) are 6 + 6 + 4, where
+// halves of 6 made them 6 + 6 + 3 + 1, the last tile two multiply-adds per two B loads. Groups
+// of 24 rows (a whole block of rows-outer blocks): with groups of 12, 16 rows were a group of 12
+// and one of 4, each reading all of B. No blocks of k (kc 0): blocks of 256 were no faster
 // on a Zen 3 core (k = 768 to 3072, medians within the noise), once a large B is read once
 // (sgemm() below).
-PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6, 0)
+PARALLAX_SGEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 8, 6, 4, 2, 24, 0)
 #endif
 #undef PARALLAX_SGEMM_ISA
 #undef PARALLAX_SGEMM_TILE
@@ -335,10 +343,10 @@ int build_segments(const SgemmArgs& g, int64_t i, int rows, int64_t k0, int64_t 
 }
 
 // Product t, rows [i0, i0 + mi), panels [p0, p0 + pn), one block of k at a time (the later
-// blocks continue from C; the clamp and SiLU come with the last): groups of 2 * MR rows (the
-// height of a narrow tile), each across all the panels, so that C is written a few whole rows
-// at a time (the stores, not the multiply-adds, bound a long, thin C) and the group's rows of A
-// stay in L1.
+// blocks continue from C; the clamp and SiLU come with the last): groups of Kernel::group rows
+// (2 * MR, the height of a narrow tile; 4 * MR for AVX2), each across all the panels, so that C
+// is written a few whole rows at a time (the stores, not the multiply-adds, bound a long, thin
+// C) and the group's rows of A stay in cache.
 void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, size_t pn) {
   const Job& job = *static_cast<const Job*>(context);
   const SgemmArgs& g = *job.g;
@@ -356,8 +364,8 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
     TileEnds ends = job.ends;
     ends.load_c = k0 > 0;
     if (k1 < g.k) ends.clamp = ends.silu = false;
-    for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += 2 * kern.mr) {
-      const int rows = static_cast<int>(std::min<int64_t>(2 * kern.mr, i_end - i));
+    for (int64_t i = static_cast<int64_t>(i0); i < i_end; i += kern.group) {
+      const int rows = static_cast<int>(std::min<int64_t>(kern.group, i_end - i));
       if (conv) src.nseg = build_segments(g, i, rows, k0, k1, seg);
       src.len = k1 - k0;
       for (int64_t p = static_cast<int64_t>(p0); p < static_cast<int64_t>(p0 + pn); ++p) {
@@ -378,12 +386,12 @@ void compute_block(void* context, size_t t, size_t i0, size_t p0, size_t mi, siz
           e.bias = padded;
         }
         const int narrow = 2 * nr <= kern.nr ? 1 : 0;
-        const int64_t height = static_cast<int64_t>(kern.mr) << narrow;
+        const int* heights = kern.heights[narrow];
         for (int64_t r = 0; r < rows;) {
           const int64_t left = rows - r;
           int s = 0;  // the shortest tile that still covers `left` rows
-          while (s < 2 && left <= (height >> (s + 1))) ++s;
-          const int mr = static_cast<int>(std::min(height >> s, left));
+          while (s < 2 && left <= heights[s + 1]) ++s;
+          const int mr = static_cast<int>(std::min<int64_t>(heights[s], left));
           if (!conv) src.a = a + (i + r) * g.lda + k0;
           src.row0 = static_cast<int>(r);
           kern.tiles[conv][narrow][s](src, mr, panel, prs, c + (i + r) * g.ldc + j0, g.ldc, nr,
