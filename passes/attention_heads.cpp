@@ -156,8 +156,7 @@ bool fold_at(Rewriter& rw, ir::NodeId f, int opset) {
 }
 
 // Without the heads form: kt = Transpose(K) swapping K's last two axes and nothing else lets
-// the node read K as rows (key_rows = 1), when K has Q's batch dimensions. The Transpose goes
-// once no reader is left.
+// the node read K as rows (key_rows = 1). The Transpose goes once no reader is left.
 bool read_key_rows(Rewriter& rw, ir::NodeId f) {
   const ir::Node& fn = rw.node(f);
   if (fn.inputs.size() < 3 || find_attr(fn, "heads") != nullptr ||
@@ -174,13 +173,10 @@ bool read_key_rows(Rewriter& rw, ir::NodeId f) {
   const ir::Value& qv = rw.value(fn.inputs[0]);
   const size_t rank = kv.dims.size();
   if (kv.dtype != kF32 || !kv.rank_known || rank < 2 || !qv.rank_known) return false;
-  // One K per score matrix: the kernel then packs each while reading it transposed. A K
-  // broadcast over the heads would be packed once per head, which costs more than the one
-  // Transpose (Whisper's decoder after reassociate-attention: 6 heads over 1500 x 384).
-  if (qv.dims.size() != rank || !std::equal(kv.dims.begin(), kv.dims.end() - 2, qv.dims.begin()) ||
-      ir::static_numel(kv) < 0 || ir::static_numel(qv) < 0) {
-    return false;
-  }
+  // The kernel packs each distinct K once while reading it transposed, a K broadcast over the
+  // heads included (Whisper's decoder after reassociate-attention: 6 heads over one 1500 x
+  // 384), so no Transpose is worth keeping.
+  if (ir::static_numel(kv) < 0 || ir::static_numel(qv) < 0) return false;
   std::vector<int64_t> swap(rank);
   for (size_t a = 0; a < rank; ++a) swap[a] = static_cast<int64_t>(a);
   std::swap(swap[rank - 1], swap[rank - 2]);
