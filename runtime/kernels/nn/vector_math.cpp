@@ -44,36 +44,40 @@ __attribute__((always_inline)) inline void erf_gelu_lanes(F& v) {
   v = kGelu ? (v * (t + 1.0f)) * 0.5f : t;
 }
 
-template <int W, bool kGelu>
-__attribute__((always_inline)) inline void erf_gelu_loop(const float* x, float* y, size_t n) {
-  using F = typename Vec<W>::F;
-  using U = typename Vec<W>::U;
-  size_t i = 0;
-  for (; i + W <= n; i += W) {
-    F v = *reinterpret_cast<const U*>(x + i);
-    erf_gelu_lanes<F, kGelu>(v);
-    *reinterpret_cast<U*>(y + i) = v;
+// The lane-wise operations the loops apply: erf, GELU and SiLU.
+struct ErfLanes {
+  template <typename F, typename I>
+  __attribute__((always_inline)) static void apply(F& v) {
+    erf_gelu_lanes<F, false>(v);
   }
-  for (; i < n; ++i) {
-    Vec<1>::F v{x[i]};
-    erf_gelu_lanes<Vec<1>::F, kGelu>(v);
-    y[i] = v[0];
+};
+struct GeluLanes {
+  template <typename F, typename I>
+  __attribute__((always_inline)) static void apply(F& v) {
+    erf_gelu_lanes<F, true>(v);
   }
-}
+};
+struct SiluLanes {
+  template <typename F, typename I>
+  __attribute__((always_inline)) static void apply(F& v) {
+    silu_lanes<F, I>(v);
+  }
+};
 
-template <int W>
-__attribute__((always_inline)) inline void silu_loop(const float* x, float* y, size_t n) {
+// y = Op(x): W lanes at a time, then one by one.
+template <int W, typename Op>
+__attribute__((always_inline)) inline void map_loop(const float* x, float* y, size_t n) {
   using F = typename Vec<W>::F;
   using U = typename Vec<W>::U;
   size_t i = 0;
   for (; i + W <= n; i += W) {
     F v = *reinterpret_cast<const U*>(x + i);
-    silu_lanes<F, typename Vec<W>::I>(v);
+    Op::template apply<F, typename Vec<W>::I>(v);
     *reinterpret_cast<U*>(y + i) = v;
   }
   for (; i < n; ++i) {
     Vec<1>::F v{x[i]};
-    silu_lanes<Vec<1>::F, Vec<1>::I>(v);
+    Op::template apply<Vec<1>::F, Vec<1>::I>(v);
     y[i] = v[0];
   }
 }
@@ -128,9 +132,9 @@ __attribute__((always_inline)) inline void softmax_loop(const float* x, float* y
 using LoopFn = void (*)(const float*, float*, size_t);
 using RowsFn = void (*)(const float*, float*, int64_t, int64_t, int64_t);
 
-void erf_portable(const float* x, float* y, size_t n) { erf_gelu_loop<4, false>(x, y, n); }
-void gelu_portable(const float* x, float* y, size_t n) { erf_gelu_loop<4, true>(x, y, n); }
-void silu_portable(const float* x, float* y, size_t n) { silu_loop<4>(x, y, n); }
+void erf_portable(const float* x, float* y, size_t n) { map_loop<4, ErfLanes>(x, y, n); }
+void gelu_portable(const float* x, float* y, size_t n) { map_loop<4, GeluLanes>(x, y, n); }
+void silu_portable(const float* x, float* y, size_t n) { map_loop<4, SiluLanes>(x, y, n); }
 void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t ld) {
   softmax_loop<4>(x, y, rows, n, ld);
 }
@@ -139,11 +143,11 @@ void softmax_portable(const float* x, float* y, int64_t rows, int64_t n, int64_t
 #define PARALLAX_VMATH_X86 1
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void erf_avx512(const float* x, float* y,
                                                                      size_t n) {
-  erf_gelu_loop<16, false>(x, y, n);
+  map_loop<16, ErfLanes>(x, y, n);
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void gelu_avx512(const float* x, float* y,
                                                                       size_t n) {
-  erf_gelu_loop<16, true>(x, y, n);
+  map_loop<16, GeluLanes>(x, y, n);
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void softmax_avx512(const float* x, float* y,
                                                                          int64_t rows, int64_t n,
@@ -156,16 +160,16 @@ __attribute__((target("avx2,fma"))) void softmax_avx2(const float* x, float* y, 
 }
 __attribute__((target("avx512f,avx512vl,avx2,fma"))) void silu_avx512(const float* x, float* y,
                                                                       size_t n) {
-  silu_loop<16>(x, y, n);
+  map_loop<16, SiluLanes>(x, y, n);
 }
 __attribute__((target("avx2,fma"))) void silu_avx2(const float* x, float* y, size_t n) {
-  silu_loop<8>(x, y, n);
+  map_loop<8, SiluLanes>(x, y, n);
 }
 __attribute__((target("avx2,fma"))) void erf_avx2(const float* x, float* y, size_t n) {
-  erf_gelu_loop<8, false>(x, y, n);
+  map_loop<8, ErfLanes>(x, y, n);
 }
 __attribute__((target("avx2,fma"))) void gelu_avx2(const float* x, float* y, size_t n) {
-  erf_gelu_loop<8, true>(x, y, n);
+  map_loop<8, GeluLanes>(x, y, n);
 }
 #endif
 
