@@ -1,9 +1,10 @@
 // Unit tests of the NCHW-input convolution (runtime/kernels/nn/input_conv.h) through ConvNhwc
 // with nchw_input = 1, against a double-precision direct convolution on randomized shapes: 1 to
 // 4 input channels, output channel counts off the vector widths (tails of every width), 1x1 to
-// 7x7 and non-square kernels, strides 1 to 3, asymmetric paddings, images narrower than a tile,
-// bias or none, and no activation, Relu, Clip, SiLU (fused in the tile) or HardSwish (applied
-// after); results bit-identical for 1, 2 and 3 threads.
+// 7x7 and non-square kernels (and two of 33x32 / 32x33, past the kernel's tap-offset table),
+// strides 1 to 3, asymmetric paddings, images narrower than a tile, bias or none, and no
+// activation, Relu, Clip, SiLU (fused in the tile) or HardSwish (applied after); results
+// bit-identical for 1, 2 and 3 threads.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -60,10 +61,14 @@ std::vector<double> direct(const Geometry& g, const std::vector<float>& x,
 TEST_CASE("ConvNhwc with nchw_input matches a direct convolution on 1, 2, 3 threads",
           "[input_conv]") {
   constexpr double kInf = std::numeric_limits<double>::infinity();
-  for (int iter = 0; iter < 40; ++iter) {
+  for (int iter = 0; iter < 42; ++iter) {
     Geometry g;
     g.kh = pick(1, 7);
     g.kw = iter % 4 == 0 ? pick(1, 7) : g.kh;
+    if (iter >= 40) {  // windows past the kernel's 1024-tap offset table (33x32, 32x33)
+      g.kh = 32 + (iter % 2);
+      g.kw = 65 - g.kh;
+    }
     g.n = pick(1, 2);
     g.c = pick(1, 4);
     g.m = iter % 3 == 0 ? pick(1, 70) : 8 * pick(1, 8);
@@ -73,8 +78,8 @@ TEST_CASE("ConvNhwc with nchw_input matches a direct convolution on 1, 2, 3 thre
     g.bottom = pick(0, g.kh / 2);
     g.left = pick(0, g.kw / 2);
     g.right = pick(0, g.kw / 2);
-    g.h = pick(g.kh, 30);
-    g.w = pick(g.kw, iter % 2 == 0 ? 12 : 60);
+    g.h = pick(g.kh, std::max<int64_t>(g.kh, 30));
+    g.w = pick(g.kw, std::max<int64_t>(g.kw, iter % 2 == 0 ? 12 : 60));
     g.oh = (g.h + g.top + g.bottom - g.kh) / g.sh + 1;
     g.ow = (g.w + g.left + g.right - g.kw) / g.sw + 1;
     std::vector<rt::Attribute> attrs = {
@@ -110,11 +115,11 @@ TEST_CASE("ConvNhwc with nchw_input matches a direct convolution on 1, 2, 3 thre
     const OwnedTensor b = make_tensor<float>({g.m}, bv);
     std::vector<float> first;
     for (int threads = 1; threads <= 3; ++threads) {
-      INFO("iteration " << iter << " c=" << g.c << " m=" << g.m << " kernel " << g.kh << "x"
-                        << g.kw << " strides " << g.sh << "," << g.sw << " image " << g.h << "x"
-                        << g.w << " act " << act << " threads " << threads);
-      const OpResult got = run_threads("ConvNhwc", 1, {&x, &w, bias ? &b : nullptr}, attrs,
-                                       threads, "com.parallax", 1);
+      INFO("iteration " << iter << " c=" << g.c << " m=" << g.m << " kernel " << g.kh << "x" << g.kw
+                        << " strides " << g.sh << "," << g.sw << " image " << g.h << "x" << g.w
+                        << " act " << act << " threads " << threads);
+      const OpResult got = run_threads("ConvNhwc", 1, {&x, &w, bias ? &b : nullptr}, attrs, threads,
+                                       "com.parallax", 1);
       INFO(got.status.message());
       REQUIRE(got.status.is_ok());
       REQUIRE(got.outputs[0].shape == std::vector<int64_t>{g.n, g.oh, g.ow, g.m});
@@ -139,9 +144,9 @@ TEST_CASE("ConvNhwc with nchw_input rejects grouped and dilated convolutions", "
                   "com.parallax", 1);
   CHECK_FALSE(grouped.status.is_ok());
   const OwnedTensor w2 = make_tensor<float>({4, 3, 3, 2}, random_values(72));
-  const OpResult dilated = run_threads(
-      "ConvNhwc", 1, {&x, &w2}, {attr_ints("dilations", {2, 2}), attr_int("nchw_input", 1)}, 1,
-      "com.parallax", 1);
+  const OpResult dilated = run_threads("ConvNhwc", 1, {&x, &w2},
+                                       {attr_ints("dilations", {2, 2}), attr_int("nchw_input", 1)},
+                                       1, "com.parallax", 1);
   CHECK_FALSE(dilated.status.is_ok());
   CHECK(dilated.status.message().find("nchw_input") != std::string::npos);
 }

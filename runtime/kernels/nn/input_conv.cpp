@@ -23,11 +23,15 @@ struct Job {
   InputConvShape s;
   float lo, hi;
   bool silu;
+  const int32_t* off;  // [kh * kw]: ky * in_w + kx, the taps' input offsets; null if too large
 };
 
-// Output channels per block: at most this many vectors, so a tile's accumulators stay in
-// registers.
-constexpr int kMaxVectors = 4;
+// Output channels per block: at most this many vectors of W lanes. AVX2 takes two (tiles of 6
+// pixels x 2 vectors): with four (3 x 4) the 12 accumulators, 4 weight vectors and the
+// broadcast input need 17 of its 16 registers, and one Zen 3 core ran the 3 -> 64 3x3 stride-2
+// layer 25% slower (docs/kernels.md).
+template <int W>
+constexpr int kMaxVectors = W == 8 ? 2 : 4;
 
 // Pixels per tile for NV vectors of W lanes: as many as the accumulator budget allows (26 of
 // AVX-512's 32 registers, 12 of AVX2's 16), at most 8.
@@ -53,10 +57,28 @@ __attribute__((always_inline)) inline void tile(const Job& j, int64_t n, int64_t
   const int64_t iy0 = oy * s.stride_h - s.pad_top;
   const int64_t ix0 = ox0 * s.stride_w - s.pad_left;
   const int64_t sw = s.stride_w;
+  // Whole window rows: one loop over a channel's taps [ky0 * kw, ky1 * kw), the input offsets
+  // from the table, rather than a short kx loop per ky (3 taps for a 3x3 kernel).
+  const bool whole_rows = kx0 == 0 && kx1 == j.kw && j.off != nullptr;
   for (int64_t c = 0; c < j.c; ++c) {
+    const float* xc = j.x + ((n * j.c + c) * s.in_h + iy0) * s.in_w + ix0;
+    const float* wc = j.w + c * j.kh * j.kw * j.mp + m0;
+    if (whole_rows) {
+      const float* w = wc + ky0 * j.kw * j.mp;
+      for (int64_t tap = ky0 * j.kw, end = ky1 * j.kw; tap < end; ++tap, w += j.mp) {
+        const float* x = xc + j.off[tap];
+        F wv[NV];
+        for (int v = 0; v < NV; ++v) wv[v] = *reinterpret_cast<const U*>(w + v * W);
+        for (int t = 0; t < T; ++t) {
+          const float xv = x[t * sw];
+          for (int v = 0; v < NV; ++v) acc[t][v] += xv * wv[v];
+        }
+      }
+      continue;
+    }
     for (int64_t ky = ky0; ky < ky1; ++ky) {
-      const float* w = j.w + ((c * j.kh + ky) * j.kw + kx0) * j.mp + m0;
-      const float* x = j.x + ((n * j.c + c) * s.in_h + iy0 + ky) * s.in_w + ix0 + kx0;
+      const float* w = wc + (ky * j.kw + kx0) * j.mp;
+      const float* x = xc + ky * s.in_w + kx0;
       for (int64_t kx = kx0; kx < kx1; ++kx, w += j.mp, ++x) {
         F wv[NV];
         for (int v = 0; v < NV; ++v) wv[v] = *reinterpret_cast<const U*>(w + v * W);
@@ -124,8 +146,8 @@ __attribute__((always_inline)) inline void row_block(const Job& j, int64_t r, in
 // Every channel block of output row r.
 template <int W>
 __attribute__((always_inline)) inline void row(const Job& j, int64_t r) {
-  for (int64_t m0 = 0; m0 < j.m; m0 += kMaxVectors * W) {
-    const int64_t vectors = std::min<int64_t>(kMaxVectors, (j.m - m0 + W - 1) / W);
+  for (int64_t m0 = 0; m0 < j.m; m0 += kMaxVectors<W> * W) {
+    const int64_t vectors = std::min<int64_t>(kMaxVectors<W>, (j.m - m0 + W - 1) / W);
     switch (vectors) {
       case 1:
         row_block<W, 1>(j, r, m0);
@@ -191,12 +213,23 @@ void InputConv::pack(const float* w, const float* bias, int64_t m, int64_t c, in
   }
 }
 
-void InputConv::run(const InputConvShape& s, const float* x, float* y, float out_min,
-                    float out_max, bool silu, ::pthreadpool* pool) const {
+void InputConv::run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
+                    bool silu, ::pthreadpool* pool) const {
   const int64_t rows = s.n * s.out_h;
   if (rows <= 0 || s.out_w <= 0 || m_ <= 0) return;
-  const Job job{x,  y,   w_.data(), w_.data() + c_ * kh_ * kw_ * mp_, m_, mp_, c_, kh_, kw_, s,
-                out_min, out_max, silu};
+  // The taps' input offsets, on the stack (no allocation per run); windows too large for it,
+  // or rows too long for 32-bit offsets, take the per-row loops instead.
+  constexpr int64_t kMaxTaps = 1024;
+  int32_t off[kMaxTaps];
+  const bool table = kh_ * kw_ <= kMaxTaps && kh_ * s.in_w < (int64_t{1} << 31);
+  if (table) {
+    for (int64_t ky = 0; ky < kh_; ++ky)
+      for (int64_t kx = 0; kx < kw_; ++kx)
+        off[ky * kw_ + kx] = static_cast<int32_t>(ky * s.in_w + kx);
+  }
+  const float* bias = w_.data() + c_ * kh_ * kw_ * mp_;
+  const Job job{x,   y,   w_.data(), bias,    m_,      mp_,  c_,
+                kh_, kw_, s,         out_min, out_max, silu, table ? off : nullptr};
   run_rows(rows_fn(), job, rows, pool);
 }
 
