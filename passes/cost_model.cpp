@@ -176,6 +176,12 @@ const std::unordered_map<std::string, MacFn>& mac_table() {
        [](const ir::Graph& g, const ir::Node& n) { return conv_macs(g, n, 1); }},
       {"com.parallax.ConvNhwc",
        [](const ir::Graph& g, const ir::Node& n) { return conv_macs(g, n, 1); }},
+      // ExpandDepthwiseNhwc(x, w1, b1, w2, b2): the 1x1 product (every x element times Ce)
+      // plus the depthwise convolution's.
+      {"com.parallax.ExpandDepthwiseNhwc",
+       [](const ir::Graph& g, const ir::Node& n) {
+         return known_numel(g, input(n, 0)) * known_dim(g, input(n, 1), 0) + conv_macs(g, n, 3);
+       }},
       {"com.parallax.FusedGemm", gemm_macs},
       {"com.parallax.FusedMatMul", matmul_macs},
       // FusedAttention(q, kt, v): both products, (rows x N) x (K + D) MACs.

@@ -4,18 +4,19 @@
 
 #include "compiler/ir/printer.h"
 #include "compiler/ir/verifier.h"
-#include "passes/branches.h"
 #include "passes/attention_heads.h"
+#include "passes/branches.h"
 #include "passes/canonicalize.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_attention.h"
+#include "passes/fuse_expand_depthwise.h"
 #include "passes/layout.h"
 #include "passes/place.h"
-#include "passes/reassociate_attention.h"
-#include "passes/sink_gather.h"
 #include "passes/plan_memory.h"
+#include "passes/reassociate_attention.h"
 #include "passes/schedule.h"
 #include "passes/serialize_for_memory.h"
+#include "passes/sink_gather.h"
 
 namespace parallax::passes {
 
@@ -63,6 +64,14 @@ const std::vector<PassInfo>& pipeline() {
       // node ids are final.
       {"layout", "run conv-heavy regions in NHWC (XNNPACK); transpose only at region edges",
        [](PassContext& c) { return assign_layout(c.graph, c.options); }},
+      // fuse-expand-depthwise after layout, which makes the ConvNhwc pairs it fuses, and
+      // before place, which must cost the fused node.
+      {"fuse-expand-depthwise",
+       "1x1 ConvNhwc feeding only a depthwise ConvNhwc -> com.parallax.ExpandDepthwiseNhwc",
+       [](PassContext& c) {
+         fuse_expand_depthwise(c.graph);
+         return rt::Status::ok();
+       }},
       // place after canonicalize: the cost model must see the fused, folded graph it will run,
       // and no later pass removes or renumbers nodes, so Plan::device stays valid.
       {"place", "choose CPU or GPU per node: backend support, offload rule, island pruning",
@@ -121,8 +130,8 @@ rt::Status run_pipeline(PassContext& ctx, const PipelineOptions& options) {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     rt::Status v = ir::verify(g);
     if (!v.is_ok()) {
-      return rt::Status::internal(std::string("pass ") + p.name + " left a malformed graph: " +
-                                  v.message());
+      return rt::Status::internal(std::string("pass ") + p.name +
+                                  " left a malformed graph: " + v.message());
     }
     if (options.time_passes) std::fprintf(options.out, "pass %s: %.3f ms\n", p.name, ms);
     if (options.print_after.count(p.name)) {

@@ -17,6 +17,7 @@
 #include "compiler/ir/verifier.h"
 #include "parallax/runtime/executor.h"
 #include "passes/canonicalize.h"
+#include "passes/fuse_expand_depthwise.h"
 #include "test_util.h"
 
 namespace parallax::test {
@@ -143,9 +144,9 @@ res (float[1, 3, 15, 15] x) => (float[1, 10] y)
   const ir::Graph l = with_layout(g);
   // The first convolution reads the 3-channel image in NCHW (nchw_input): no Transpose in.
   CHECK(has_attr(l, "ConvNhwc", "nchw_input"));
-  CHECK(ops(l) == Ops{"com.parallax.ConvNhwc", "com.parallax.MaxPoolNhwc",
-                      "com.parallax.ConvNhwc", "com.parallax.ConvNhwc", "Add", "Relu",
-                      "com.parallax.GlobalAveragePoolNhwc", "Reshape", "Flatten", "Gemm"});
+  CHECK(ops(l) == Ops{"com.parallax.ConvNhwc", "com.parallax.MaxPoolNhwc", "com.parallax.ConvNhwc",
+                      "com.parallax.ConvNhwc", "Add", "Relu", "com.parallax.GlobalAveragePoolNhwc",
+                      "Reshape", "Flatten", "Gemm"});
   check_same_outputs(g, l);
 }
 
@@ -293,6 +294,87 @@ pools (float[1, 2, 6, 6] x) => (float[1, 2, 1, 1] y)
 }
 )");
   CHECK(ops(with_layout(g)) == ops(g));
+}
+
+// An inverted-residual block on an h x h image: 1x1 expansion 8 -> 64 with bias and `act1`
+// (Clip, SiLU or HardSwish), a k x k depthwise convolution with stride s and `act2`, a 1x1
+// projection back to 8; `also` = 1 returns the expanded tensor too.
+std::string block(int h, const std::string& act1, int k, int s, const std::string& act2,
+                  bool also) {
+  const std::string hs = std::to_string(h), ks = std::to_string(k), p = std::to_string(k / 2);
+  const std::string os = std::to_string((h + 2 * (k / 2) - k) / s + 1);
+  std::string text = R"(
+<ir_version: 8, opset_import: ["" : 14]>
+block (float[1, 8, )" +
+                     hs + ", " + hs + R"(] x) => (float[1, 8, )" + os + ", " + os + "] y" +
+                     (also ? ", float[1, 64, " + hs + ", " + hs + "] e" : "") + R"()
+{
+  w1 = Constant <value = float[64, 8, 1, 1] )" +
+                     values(512, 11, -0.5, 0.5) + R"(> ()
+  b1 = Constant <value = float[64] )" +
+                     values(64, 12, -0.5, 0.5) + R"(> ()
+  w2 = Constant <value = float[64, 1, )" +
+                     ks + ", " + ks + "] " + values(64 * k * k, 13, -0.5, 0.5) + R"(> ()
+  b2 = Constant <value = float[64] )" +
+                     values(64, 14, -0.5, 0.5) + R"(> ()
+  w3 = Constant <value = float[8, 64, 1, 1] )" +
+                     values(512, 15, -0.5, 0.5) + R"(> ()
+  lo = Constant <value = float {0}> ()
+  hi = Constant <value = float {6}> ()
+  c1 = Conv (x, w1, b1)
+)";
+  if (act1 == "Clip") text += "  e = Clip (c1, lo, hi)\n";
+  if (act1 == "SiLU") text += "  g1 = Sigmoid (c1)\n  e = Mul (c1, g1)\n";
+  if (act1 == "HardSwish") text += "  e = HardSwish (c1)\n";
+  text += "  c2 = Conv <group = 64, pads = [" + p + ", " + p + ", " + p + ", " + p +
+          "], strides = [" + std::to_string(s) + ", " + std::to_string(s) + "]> (e, w2, b2)\n";
+  if (act2 == "Relu") text += "  d = Relu (c2)\n";
+  if (act2 == "SiLU") text += "  g2 = Sigmoid (c2)\n  d = Mul (c2, g2)\n";
+  text += "  y = Conv (d, w3)\n}\n";
+  return text;
+}
+
+ir::Graph with_fusion(const ir::Graph& g) {
+  ir::Graph f = with_layout(g);
+  passes::fuse_expand_depthwise(f);
+  rt::Status v = ir::verify(f);
+  INFO(v.message());
+  REQUIRE(v.is_ok());
+  return f;
+}
+
+TEST_CASE(
+    "fuse-expand-depthwise: an inverted-residual block's expansion feeds its depthwise "
+    "convolution row by row",
+    "[passes][layout]") {
+  // 64 x 64 x 64 floats expanded: 1 MiB, the pass's threshold.
+  const ir::Graph g = canonical(block(64, "Clip", 3, 1, "Relu", false));
+  const ir::Graph f = with_fusion(g);
+  CHECK(ops(f) ==
+        Ops{"Transpose", "com.parallax.ExpandDepthwiseNhwc", "com.parallax.ConvNhwc", "Transpose"});
+  CHECK(has_attr(f, "ExpandDepthwiseNhwc", "expand_activation"));
+  check_same_outputs(g, f);
+  // SiLU on both sides, a 5x5 stride-2 depthwise convolution.
+  const ir::Graph g2 = canonical(block(72, "SiLU", 5, 2, "SiLU", false));
+  const ir::Graph f2 = with_fusion(g2);
+  CHECK(ops(f2) ==
+        Ops{"Transpose", "com.parallax.ExpandDepthwiseNhwc", "com.parallax.ConvNhwc", "Transpose"});
+  check_same_outputs(g2, f2);
+}
+
+TEST_CASE("fuse-expand-depthwise: near misses stay two convolutions", "[passes][layout]") {
+  const Ops unfused = {"Transpose", "com.parallax.ConvNhwc", "com.parallax.ConvNhwc",
+                       "com.parallax.ConvNhwc", "Transpose"};
+  // A 256 KiB expanded tensor stays in cache anyway.
+  CHECK(ops(with_fusion(canonical(block(32, "Clip", 3, 1, "Relu", false)))) == unfused);
+  // HardSwish is not applied in sgemm's tile.
+  CHECK(ops(with_fusion(canonical(block(64, "HardSwish", 3, 1, "Relu", false)))) == unfused);
+  // The expanded tensor is also a graph output.
+  const ir::Graph g = canonical(block(64, "Clip", 3, 1, "Relu", true));
+  const ir::Graph f = with_fusion(g);
+  const Ops fo = ops(f);
+  CHECK(std::count(fo.begin(), fo.end(), "com.parallax.ExpandDepthwiseNhwc") == 0);
+  check_same_outputs(g, f);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../common.h"
@@ -60,6 +61,12 @@ struct Activation {
 
   // Reads `activation` (a name below; absent or "" = none) and `activation_params`.
   static Status parse(const KernelContext& ctx, Activation* out) {
+    return parse(ctx, "activation", "activation_params", out);
+  }
+
+  // The same from attributes of other names (ExpandDepthwiseNhwc's expand_activation).
+  static Status parse(const KernelContext& ctx, std::string_view attr, std::string_view params_attr,
+                      Activation* out) {
     struct Entry {
       const char* name;
       Kind kind;
@@ -78,23 +85,24 @@ struct Activation {
         {"Gelu", Kind::kGelu, 0},
     };
     *out = Activation{};
-    const std::string name = ctx.attr_string("activation", "");
+    const std::string name = ctx.attr_string(attr, "");
     if (name.empty()) return Status::ok();
     static const std::vector<float> kNoParams;
-    const std::vector<float>* params = ctx.attr_floats("activation_params");
+    const std::vector<float>* params = ctx.attr_floats(params_attr);
     if (params == nullptr) params = &kNoParams;
     for (const Entry& e : kEntries) {
       if (name != e.name) continue;
       if (params->size() != e.params) {
-        return Status::invalid("activation '" + name + "' takes " + std::to_string(e.params) +
-                               " activation_params, got " + std::to_string(params->size()));
+        return Status::invalid(std::string(attr) + " '" + name + "' takes " +
+                               std::to_string(e.params) + " " + std::string(params_attr) +
+                               ", got " + std::to_string(params->size()));
       }
       out->kind = e.kind;
       if (e.params > 0) out->p0 = (*params)[0];
       if (e.params > 1) out->p1 = (*params)[1];
       return Status::ok();
     }
-    return Status::invalid("unknown activation '" + name + "'");
+    return Status::invalid("unknown " + std::string(attr) + " '" + name + "'");
   }
 
   bool none() const { return kind == Kind::kNone; }

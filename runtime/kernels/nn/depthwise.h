@@ -51,6 +51,13 @@ class DepthwiseConv {
   void run(const DepthwiseShape& s, const float* x, float* y, float out_min, float out_max,
            bool silu, ::pthreadpool* pool) const;
 
+  // Output row oy of one image into y_row (out_w x C floats) on the calling thread, reading
+  // input row oy * stride_h - pad_top + ky (in_w x C floats) at x_rows[ky] for the ky whose row
+  // is inside [0, in_h); the other entries are not read. For a producer that makes the input a
+  // few rows at a time (xnnpack/expand_depthwise_nhwc.cpp). s.n is not read.
+  void run_row(const DepthwiseShape& s, int64_t oy, const float* const* x_rows, float* y_row,
+               float out_min, float out_max, bool silu) const;
+
  private:
   int64_t c_ = 0, kh_ = 0, kw_ = 0;
   std::vector<float> w_;  // [kh * kw][c], then the bias [c] (zero without one)
