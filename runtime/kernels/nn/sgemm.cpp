@@ -481,18 +481,24 @@ void sgemm(const SgemmArgs& g, float* packed, ::pthreadpool* pool) {
   }
   // Blocks of rows x panels, one thread each. A block reads its rows of A and its panels of B;
   // the blocks of one row range re-read A's rows, those of one panel range B's panels.
-  // - B large (4 MiB and up, past what stays in cache from one run of a layer to the next) and
-  //   A smaller than B (m <= n: fully connected layers over a few hundred rows, a small image's
-  //   convolution): a block is every row by a few panels (about 256 KiB of B, in L2 while A's
-  //   rows stream past), so B comes from memory once. With a 768 x 3072 B and 128 rows that
-  //   took a Zen 3 core from 21 to 31 GFMA/s (median); with a 2.4 MiB B it was no better.
+  // - B large (4 MiB and up, past what stays in cache from one run of a layer to the next, or
+  //   1 MiB and up when all of A fits in 512 KiB, a core's L2 on Zen 3) and A smaller than B
+  //   (m <= n: fully connected layers over a few hundred rows, a small image's convolution): a
+  //   block is every row by a few panels (about 256 KiB of B, in L2 while A's rows stream
+  //   past), so B comes from memory once. With a 768 x 3072 B and 128 rows that took a Zen 3
+  //   core from 21 to 31 GFMA/s (median); with a 2.4 MiB B and 1500 rows (A 2.3 MiB) it was no
+  //   better. squeezenet1_1's classifier (169 x 512 x 1000, A 346 KiB, B 2 MiB) went from
+  //   about 3.1 to 2.7 ms in the model on one Zen 3 core.
   // - Otherwise about 4 tiles of rows by 256 columns, so that a block's rows of A stay in L1
   //   across its panels.
   // At least about 4 blocks per thread, for balance.
   const size_t threads =
       pool != nullptr ? std::max<size_t>(1, pthreadpool_get_threads_count(pool)) : 1;
   const size_t panels = static_cast<size_t>(job.pp.panels);
-  const bool large_b = g.k * g.n * static_cast<int64_t>(sizeof(float)) >= (int64_t{4} << 20);
+  const int64_t a_bytes = g.m * g.k * static_cast<int64_t>(sizeof(float));
+  const int64_t b_bytes = g.k * g.n * static_cast<int64_t>(sizeof(float));
+  const bool large_b = b_bytes >= (int64_t{4} << 20) ||
+                       (b_bytes >= (int64_t{1} << 20) && a_bytes <= (int64_t{512} << 10));
   if (large_b && g.m <= g.n) {
     const size_t panel_bytes = static_cast<size_t>(g.k) * job.kern.nr * sizeof(float);
     size_t tile_p = std::max<size_t>(1, (256 << 10) / std::max<size_t>(1, panel_bytes));

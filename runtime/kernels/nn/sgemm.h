@@ -25,9 +25,10 @@
 // targets get the baseline's. A kernel may take k in blocks (later blocks continue from C);
 // only an im2col does today, in blocks of whole filter taps.
 //
-// Which of A and B is read once: a large B (4 MiB and up) with fewer rows than columns is
-// streamed once, every row of A meeting each panel (fully connected layers over a few hundred
-// tokens); otherwise B's panels are re-read per block of rows.
+// Which of A and B is read once: a large B (4 MiB and up, or 1 MiB and up with A within
+// 512 KiB) with fewer rows than columns is streamed once, every row of A meeting each panel
+// (fully connected layers over a few hundred tokens); otherwise B's panels are re-read per
+// block of rows.
 //
 // Convolution (SgemmArgs::conv): A's rows are read through per-tap pointers into the NHWC input
 // (XNNPACK's indirect GEMM idea), one segment per filter tap, and zeros for the padding.
