@@ -272,6 +272,17 @@ std::vector<int64_t> attr_ints(const ir::Node& n, std::string_view name, std::ve
   return a ? a->ints : def;
 }
 
+bool all_equal(const std::vector<int64_t>& v, int64_t x) {
+  for (int64_t e : v)
+    if (e != x) return false;
+  return true;
+}
+
+bool static_f32_4d(const ir::Value& v) {
+  return v.dtype == rt::DType::kFloat32 && v.rank_known && v.dims.size() == 4 &&
+         ir::static_numel(v) >= 0;
+}
+
 rt::Attribute make_attr_string(std::string name, std::string v) {
   rt::Attribute a;
   a.name = std::move(name);

@@ -109,6 +109,10 @@ std::string attr_string(const ir::Node& n, std::string_view name, std::string_vi
 // The ints attribute `name`, or `def` when absent.
 std::vector<int64_t> attr_ints(const ir::Node& n, std::string_view name,
                                std::vector<int64_t> def = {});
+// Whether every element of v equals x (true for an empty v): strides, dilations, pads.
+bool all_equal(const std::vector<int64_t>& v, int64_t x);
+// Whether v is a float32 tensor of static 4-D shape (what the NHWC fusions take).
+bool static_f32_4d(const ir::Value& v);
 rt::Attribute make_attr_string(std::string name, std::string v);
 rt::Attribute make_attr_floats(std::string name, std::vector<float> v);
 rt::Attribute make_attr_float(std::string name, float v);

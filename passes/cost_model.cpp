@@ -182,6 +182,20 @@ const std::unordered_map<std::string, MacFn>& mac_table() {
        [](const ir::Graph& g, const ir::Node& n) {
          return known_numel(g, input(n, 0)) * known_dim(g, input(n, 1), 0) + conv_macs(g, n, 3);
        }},
+      // InputConvMaxPoolNhwc(image, w, b): the convolution's MACs (its output is the image's
+      // pixels over the stride squared, about) plus the pool's.
+      {"com.parallax.InputConvMaxPoolNhwc",
+       [](const ir::Graph& g, const ir::Node& n) {
+         const double pixels = known_numel(g, input(n, 0)) / known_dim(g, input(n, 0), 1);
+         const std::vector<int64_t> s =
+             attr(n, "strides") ? attr(n, "strides")->ints : std::vector<int64_t>{1, 1};
+         const double conv_out = pixels / static_cast<double>(s[0] * s[1]);
+         double window = 1;
+         if (const rt::Attribute* k = attr(n, "pool_kernel_shape"))
+           for (int64_t d : k->ints) window *= static_cast<double>(std::max<int64_t>(d, 1));
+         return conv_out * weight_inner(g, input(n, 1)) * known_dim(g, input(n, 1), 0) +
+                known_numel(g, output(n)) * window;
+       }},
       {"com.parallax.FusedGemm", gemm_macs},
       {"com.parallax.FusedMatMul", matmul_macs},
       // FusedAttention(q, kt, v): both products, (rows x N) x (K + D) MACs.

@@ -14,11 +14,6 @@ bool is_conv_nhwc(const Rewriter& rw, ir::NodeId n) {
          rw.node(n).inputs.size() >= 2 && rw.node(n).inputs.size() <= 3;
 }
 
-bool static_f32_4d(const ir::Value& v) {
-  return v.dtype == rt::DType::kFloat32 && v.rank_known && v.dims.size() == 4 &&
-         ir::static_numel(v) >= 0;
-}
-
 // Weight w (OHWI) and optional bias b are constants of the expected sizes.
 bool constant_weights(const Rewriter& rw, const ir::Node& n, int64_t out_channels) {
   const ir::ValueId w = n.inputs[1];
@@ -38,12 +33,6 @@ bool expand_activation_ok(const std::string& a) {
 }
 bool depthwise_activation_ok(const std::string& a) {
   return a.empty() || a == "Relu" || a == "Clip" || a == "SiLU";
-}
-
-bool all_equal(const std::vector<int64_t>& v, int64_t x) {
-  for (int64_t e : v)
-    if (e != x) return false;
-  return true;
 }
 
 // Fuses the pattern ending at depthwise ConvNhwc `dw`, if it is one.

@@ -9,6 +9,7 @@
 #include "passes/canonicalize.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_attention.h"
+#include "passes/fuse_conv_maxpool.h"
 #include "passes/fuse_expand_depthwise.h"
 #include "passes/layout.h"
 #include "passes/place.h"
@@ -66,6 +67,14 @@ const std::vector<PassInfo>& pipeline() {
        [](PassContext& c) { return assign_layout(c.graph, c.options); }},
       // fuse-expand-depthwise after layout, which makes the ConvNhwc pairs it fuses, and
       // before place, which must cost the fused node.
+      // fuse-conv-maxpool likewise: after layout (the ConvNhwc with nchw_input and the
+      // MaxPoolNhwc it fuses), before place.
+      {"fuse-conv-maxpool",
+       "first ConvNhwc (NCHW image) feeding only a MaxPoolNhwc -> InputConvMaxPoolNhwc",
+       [](PassContext& c) {
+         fuse_conv_maxpool(c.graph);
+         return rt::Status::ok();
+       }},
       {"fuse-expand-depthwise",
        "1x1 ConvNhwc feeding only a depthwise ConvNhwc -> com.parallax.ExpandDepthwiseNhwc",
        [](PassContext& c) {

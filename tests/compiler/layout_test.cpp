@@ -17,6 +17,7 @@
 #include "compiler/ir/verifier.h"
 #include "parallax/runtime/executor.h"
 #include "passes/canonicalize.h"
+#include "passes/fuse_conv_maxpool.h"
 #include "passes/fuse_expand_depthwise.h"
 #include "test_util.h"
 
@@ -375,6 +376,46 @@ TEST_CASE("fuse-expand-depthwise: near misses stay two convolutions", "[passes][
   const Ops fo = ops(f);
   CHECK(std::count(fo.begin(), fo.end(), "com.parallax.ExpandDepthwiseNhwc") == 0);
   check_same_outputs(g, f);
+}
+
+// A ResNet stem: 7x7 stride-2 convolution of the RGB image with Relu, 3x3 stride-2 max pool
+// (ceil_mode as given), a 1x1 convolution; `also` returns the convolution's output too.
+std::string stem(int ceil_mode, bool also) {
+  return R"(
+<ir_version: 8, opset_import: ["" : 14]>
+stem (float[1, 3, 30, 30] x) => (float[1, 4, 8, 8] y)" +
+         std::string(also ? ", float[1, 8, 15, 15] r" : "") + R"()
+{
+  w1 = Constant <value = float[8, 3, 7, 7] )" +
+         values(1176, 21, -0.2, 0.2) + R"(> ()
+  b1 = Constant <value = float[8] )" +
+         values(8, 22, -0.5, 0.5) + R"(> ()
+  w2 = Constant <value = float[4, 8, 1, 1] )" +
+         values(32, 23, -0.5, 0.5) + R"(> ()
+  c = Conv <pads = [3, 3, 3, 3], strides = [2, 2]> (x, w1, b1)
+  r = Relu (c)
+  p = MaxPool <kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1], ceil_mode = )" +
+         std::to_string(ceil_mode) + R"(> (r)
+  y = Conv (p, w2)
+}
+)";
+}
+
+TEST_CASE("fuse-conv-maxpool: the stem's convolution and max pool become one node",
+          "[passes][layout]") {
+  for (int ceil_mode = 0; ceil_mode <= 1; ++ceil_mode) {
+    const ir::Graph g = canonical(stem(ceil_mode, false));
+    ir::Graph f = with_layout(g);
+    CHECK(passes::fuse_conv_maxpool(f));
+    REQUIRE(ir::verify(f).is_ok());
+    CHECK(ops(f) == Ops{"com.parallax.InputConvMaxPoolNhwc", "com.parallax.ConvNhwc", "Transpose"});
+    CHECK(has_attr(f, "InputConvMaxPoolNhwc", "pool_ceil_mode"));
+    check_same_outputs(g, f);
+  }
+  // The convolution's output is also returned: it must be stored, so nothing fuses.
+  const ir::Graph g = canonical(stem(0, true));
+  ir::Graph f = with_layout(g);
+  CHECK_FALSE(passes::fuse_conv_maxpool(f));
 }
 
 }  // namespace

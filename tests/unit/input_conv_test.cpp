@@ -150,3 +150,83 @@ TEST_CASE("ConvNhwc with nchw_input rejects grouped and dilated convolutions", "
   CHECK_FALSE(dilated.status.is_ok());
   CHECK(dilated.status.message().find("nchw_input") != std::string::npos);
 }
+
+TEST_CASE("InputConvMaxPoolNhwc equals ConvNhwc (nchw_input) then MaxPoolNhwc, on 1, 2, 3 threads",
+          "[input_conv]") {
+  for (int iter = 0; iter < 30; ++iter) {
+    const int64_t c = pick(1, 4), m = iter % 3 == 0 ? pick(1, 70) : 8 * pick(1, 8);
+    const int64_t k = pick(1, 7), s = pick(1, 3), pad = pick(0, k / 2);
+    const int64_t h = pick(k, 40), w = pick(k, 40);
+    const int64_t pk = pick(2, 4), ps = pick(1, 3), pp = pick(0, pk - 1);  // XNNPACK: no 1x1 pool
+    const int64_t ceil_mode = iter % 2;
+    const int64_t oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+    if (oh + 2 * pp < pk || ow + 2 * pp < pk) continue;  // no pool window fits
+    std::vector<rt::Attribute> conv = {attr_ints("kernel_shape", {k, k}),
+                                       attr_ints("strides", {s, s}),
+                                       attr_ints("pads", {pad, pad, pad, pad})};
+    const int act = iter % 4;  // none, Relu, Clip, SiLU
+    if (act == 1) conv.push_back(attr_string("activation", "Relu"));
+    if (act == 2) {
+      conv.push_back(attr_string("activation", "Clip"));
+      conv.push_back(attr_floats("activation_params", {-0.25f, 0.5f}));
+    }
+    if (act == 3) conv.push_back(attr_string("activation", "SiLU"));
+    const std::vector<rt::Attribute> pool = {
+        attr_ints("kernel_shape", {pk, pk}), attr_ints("strides", {ps, ps}),
+        attr_ints("pads", {pp, pp, pp, pp}), attr_int("ceil_mode", ceil_mode)};
+    std::vector<rt::Attribute> fused = conv;
+    for (const rt::Attribute& a : pool) {
+      rt::Attribute renamed = a;
+      renamed.name = "pool_" + a.name;
+      fused.push_back(renamed);
+    }
+    std::vector<rt::Attribute> conv_nchw = conv;
+    conv_nchw.push_back(attr_int("nchw_input", 1));
+    const OwnedTensor x = make_tensor<float>({1, c, h, w}, random_values(c * h * w));
+    const OwnedTensor wt = make_tensor<float>({m, k, k, c}, random_values(m * k * k * c));
+    const OwnedTensor b = make_tensor<float>({m}, random_values(m));
+    INFO("iteration " << iter << " " << c << "->" << m << " conv " << k << "/" << s << "/" << pad
+                      << " on " << h << "x" << w << " pool " << pk << "/" << ps << "/" << pp
+                      << " ceil " << ceil_mode << " act " << act);
+    const OpResult cv = run_threads("ConvNhwc", 1, {&x, &wt, &b}, conv_nchw, 1, "com.parallax", 1);
+    REQUIRE(cv.status.is_ok());
+    const OwnedTensor mid = make_tensor<float>(cv.outputs[0].shape, cv.outputs[0].values<float>());
+    const OpResult want = run_threads("MaxPoolNhwc", 1, {&mid}, pool, 1, "com.parallax", 1);
+    INFO(want.status.message());
+    REQUIRE(want.status.is_ok());
+    for (int threads = 1; threads <= 3; ++threads) {
+      INFO("threads " << threads);
+      const OpResult got =
+          run_threads("InputConvMaxPoolNhwc", 1, {&x, &wt, &b}, fused, threads, "com.parallax", 1);
+      INFO(got.status.message());
+      REQUIRE(got.status.is_ok());
+      CHECK(got.outputs[0].shape == want.outputs[0].shape);
+      CHECK(got.outputs[0].values<float>() == want.outputs[0].values<float>());
+    }
+  }
+}
+
+TEST_CASE("InputConvMaxPoolNhwc refuses what it cannot apply, naming it", "[input_conv]") {
+  const OwnedTensor x = make_tensor<float>({1, 3, 8, 8}, random_values(192));
+  const OwnedTensor wt = make_tensor<float>({4, 3, 3, 3}, random_values(108));
+  const std::vector<rt::Attribute> base = {attr_ints("kernel_shape", {3, 3}),
+                                           attr_ints("pool_kernel_shape", {2, 2})};
+  const auto run = [&](std::vector<rt::Attribute> attrs) {
+    return run_threads("InputConvMaxPoolNhwc", 1, {&x, &wt}, std::move(attrs), 1, "com.parallax",
+                       1);
+  };
+  REQUIRE(run(base).status.is_ok());
+  std::vector<rt::Attribute> hard = base;
+  hard.push_back(attr_string("activation", "HardSwish"));
+  OpResult r = run(hard);
+  CHECK_FALSE(r.status.is_ok());
+  CHECK(r.status.message().find("activation") != std::string::npos);
+  r = run({attr_ints("kernel_shape", {3, 3})});
+  CHECK_FALSE(r.status.is_ok());
+  CHECK(r.status.message().find("pool_kernel_shape") != std::string::npos);
+  std::vector<rt::Attribute> pads = base;
+  pads.push_back(attr_ints("pool_pads", {2, 0, 0, 0}));
+  r = run(pads);
+  CHECK_FALSE(r.status.is_ok());
+  CHECK(r.status.message().find("pool_pads") != std::string::npos);
+}

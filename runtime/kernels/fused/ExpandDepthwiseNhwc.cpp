@@ -27,35 +27,12 @@ struct State {
   int64_t in_h = -1, in_w = -1;  // the spatial size win was computed for
 };
 
-// The activation as a clamp plus optional SiLU (and, with swish_ok, Swish), if it is one.
+// The activation attribute pair as a ClampSilu, if the tiles apply it.
 Status clamp_silu(const KernelContext& ctx, std::string_view attr, std::string_view params,
                   bool swish_ok, nn::ClampSilu* out) {
-  using Kind = nn::Activation::Kind;
   nn::Activation act;
   PARALLAX_RETURN_IF_ERROR(nn::Activation::parse(ctx, attr, params, &act));
-  *out = nn::ClampSilu{};
-  switch (act.kind) {
-    case Kind::kNone:
-      return Status::ok();
-    case Kind::kRelu:
-      out->out_min = 0.0f;
-      return Status::ok();
-    case Kind::kClip:
-      if (!(act.p0 <= act.p1)) break;
-      out->out_min = act.p0;
-      out->out_max = act.p1;
-      return Status::ok();
-    case Kind::kSiLU:
-      out->silu = true;
-      return Status::ok();
-    case Kind::kSwish:
-      if (!swish_ok) break;
-      out->silu = true;
-      out->silu_alpha = act.p0;
-      return Status::ok();
-    default:
-      break;
-  }
+  if (act.as_clamp_silu(swish_ok, out)) return Status::ok();
   return Status::invalid(std::string(attr) + " must be none, Relu, Clip (min <= max), SiLU" +
                          (swish_ok ? " or Swish" : ""));
 }

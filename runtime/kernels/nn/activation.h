@@ -15,6 +15,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,15 @@ inline C sigmoid(C x) {
   const C e = std::exp(x);
   return e / (C(1) + e);
 }
+
+// An activation applied in registers by the hand-written tiles: clamp to [out_min, out_max],
+// then optionally x * sigmoid(silu_alpha * x) (SiLU for alpha 1).
+struct ClampSilu {
+  float out_min = -std::numeric_limits<float>::infinity();
+  float out_max = std::numeric_limits<float>::infinity();
+  bool silu = false;
+  float silu_alpha = 1.0f;
+};
 
 struct Activation {
   enum class Kind : uint8_t {
@@ -106,6 +116,32 @@ struct Activation {
   }
 
   bool none() const { return kind == Kind::kNone; }
+
+  // This activation as a ClampSilu, when it is none, Relu, Clip (min <= max), SiLU or (with
+  // swish_ok) Swish; false otherwise.
+  bool as_clamp_silu(bool swish_ok, ClampSilu* out) const {
+    *out = ClampSilu{};
+    switch (kind) {
+      case Kind::kNone:
+        return true;
+      case Kind::kRelu:
+        out->out_min = 0.0f;
+        return true;
+      case Kind::kClip:
+        out->out_min = p0;
+        out->out_max = p1;
+        return p0 <= p1;
+      case Kind::kSiLU:
+        out->silu = true;
+        return true;
+      case Kind::kSwish:
+        out->silu = true;
+        out->silu_alpha = p0;
+        return swish_ok;
+      default:
+        return false;
+    }
+  }
 
   // p[0, n) = f(p[0, n)) in the compute type C (float or double).
   template <typename C>

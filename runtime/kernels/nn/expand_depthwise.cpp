@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "row_tasks.h"
 #include "sgemm.h"
 
 namespace parallax::rt::kernels::nn {
@@ -99,6 +100,10 @@ void run_band(const Job& j, int64_t b) {
   }
 }
 
+void run_bands(const Job& j, int64_t b0, int64_t b1) {
+  for (int64_t b = b0; b < b1; ++b) run_band(j, b);
+}
+
 }  // namespace
 
 void ExpandDepthwise::run(const DepthwiseShape& s, const float* x, float* y, const ClampSilu& act1,
@@ -109,16 +114,7 @@ void ExpandDepthwise::run(const DepthwiseShape& s, const float* x, float* y, con
   const Job job{
       &s,   x,    y,    static_cast<float*>(scratch), cin_, ce_, kh_, w1_.data(), b1_.data(), &dw_,
       act1, act2, bands};
-  if (pool == nullptr || bands == 1) {
-    for (int64_t b = 0; b < bands; ++b) run_band(job, b);
-    return;
-  }
-  pthreadpool_parallelize_1d(
-      pool,
-      [](void* context, size_t b) {
-        run_band(*static_cast<const Job*>(context), static_cast<int64_t>(b));
-      },
-      const_cast<Job*>(&job), static_cast<size_t>(bands), 0);
+  run_rows<Job>(&run_bands, job, bands, pool);  // one task per band
 }
 
 }  // namespace parallax::rt::kernels::nn

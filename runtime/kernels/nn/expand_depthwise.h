@@ -25,23 +25,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
+#include "activation.h"
 #include "depthwise.h"
 
 struct pthreadpool;
 
 namespace parallax::rt::kernels::nn {
-
-// An activation applied in registers: clamp to [out_min, out_max], then optionally
-// x * sigmoid(silu_alpha * x) (SiLU for alpha 1).
-struct ClampSilu {
-  float out_min = -std::numeric_limits<float>::infinity();
-  float out_max = std::numeric_limits<float>::infinity();
-  bool silu = false;
-  float silu_alpha = 1.0f;
-};
 
 class ExpandDepthwise {
  public:

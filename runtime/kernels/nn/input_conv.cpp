@@ -40,12 +40,13 @@ constexpr int pixels_per_tile(int w, int nv) {
   return std::min(8, budget / nv);
 }
 
-// Output pixels (n, oy, ox0 + t), t < T, channels [m0, m0 + NV * W), taps ky in [ky0, ky1)
-// and kx in [kx0, kx1) (inside the input for every pixel of the tile).
+// Output pixels (n, oy, ox0 + t), t < T, channels [m0, m0 + NV * W), into the output row at
+// yrow, taps ky in [ky0, ky1) and kx in [kx0, kx1) (inside the input for every pixel of the
+// tile).
 template <int W, int NV, int T>
-__attribute__((always_inline)) inline void tile(const Job& j, int64_t n, int64_t oy, int64_t ox0,
-                                                int64_t ky0, int64_t ky1, int64_t kx0, int64_t kx1,
-                                                int64_t m0) {
+__attribute__((always_inline)) inline void tile(const Job& j, int64_t n, int64_t oy, float* yrow,
+                                                int64_t ox0, int64_t ky0, int64_t ky1, int64_t kx0,
+                                                int64_t kx1, int64_t m0) {
   using F = typename Vec<W>::F;
   using U = typename Vec<W>::U;
   const InputConvShape& s = j.s;
@@ -92,7 +93,7 @@ __attribute__((always_inline)) inline void tile(const Job& j, int64_t n, int64_t
   const F lo = F{} + j.lo;
   const F hi = F{} + j.hi;
   const int64_t valid = j.m - m0;  // channels of this block inside the output
-  float* y = j.y + ((n * s.out_h + oy) * s.out_w + ox0) * j.m + m0;
+  float* y = yrow + ox0 * j.m + m0;
   for (int t = 0; t < T; ++t, y += j.m) {
     for (int v = 0; v < NV; ++v) {
       F r = acc[t][v];
@@ -110,10 +111,12 @@ __attribute__((always_inline)) inline void tile(const Job& j, int64_t n, int64_t
   }
 }
 
-// Output row r = n * out_h + oy, channels [m0, m0 + NV * W): tiles of T pixels where the whole
-// window row is inside the input, single pixels elsewhere (with the taps inside the input).
+// Output row r = n * out_h + oy into yrow (out_w x m), channels [m0, m0 + NV * W): tiles of T
+// pixels where the whole window row is inside the input, single pixels elsewhere (with the taps
+// inside the input).
 template <int W, int NV>
-__attribute__((always_inline)) inline void row_block(const Job& j, int64_t r, int64_t m0) {
+__attribute__((always_inline)) inline void row_block(const Job& j, int64_t r, float* yrow,
+                                                     int64_t m0) {
   constexpr int T = pixels_per_tile(W, NV);
   const InputConvShape& s = j.s;
   const int64_t n = r / s.out_h, oy = r % s.out_h;
@@ -131,46 +134,49 @@ __attribute__((always_inline)) inline void row_block(const Job& j, int64_t r, in
       // few pixels (to the same bits) is cheaper than single pixels, whose few accumulators
       // leave the multiply-add latency exposed.
       const int64_t at = std::min(ox, last - T);
-      tile<W, NV, T>(j, n, oy, at, ky0, ky1, 0, j.kw, m0);
+      tile<W, NV, T>(j, n, oy, yrow, at, ky0, ky1, 0, j.kw, m0);
       ox = at + T;
     } else {
       const int64_t ix0 = ox * s.stride_w - s.pad_left;
       const int64_t kx0 = std::max<int64_t>(0, -ix0);
       const int64_t kx1 = std::max(kx0, std::min(j.kw, s.in_w - ix0));
-      tile<W, NV, 1>(j, n, oy, ox, ky0, ky1, kx0, kx1, m0);
+      tile<W, NV, 1>(j, n, oy, yrow, ox, ky0, ky1, kx0, kx1, m0);
       ox += 1;
     }
   }
 }
 
-// Every channel block of output row r.
+// Every channel block of output row r, into yrow.
 template <int W>
-__attribute__((always_inline)) inline void row(const Job& j, int64_t r) {
+__attribute__((always_inline)) inline void row(const Job& j, int64_t r, float* yrow) {
   for (int64_t m0 = 0; m0 < j.m; m0 += kMaxVectors<W> * W) {
     const int64_t vectors = std::min<int64_t>(kMaxVectors<W>, (j.m - m0 + W - 1) / W);
     switch (vectors) {
       case 1:
-        row_block<W, 1>(j, r, m0);
+        row_block<W, 1>(j, r, yrow, m0);
         break;
       case 2:
-        row_block<W, 2>(j, r, m0);
+        row_block<W, 2>(j, r, yrow, m0);
         break;
       case 3:
-        row_block<W, 3>(j, r, m0);
+        row_block<W, 3>(j, r, yrow, m0);
         break;
       default:
-        row_block<W, 4>(j, r, m0);
+        row_block<W, 4>(j, r, yrow, m0);
         break;
     }
   }
 }
 
 using RowsFn = void (*)(const Job&, int64_t, int64_t);
+using RowFn = void (*)(const Job&, int64_t, float*);
 
-#define PARALLAX_INPUT_CONV_ISA(name, target, W)                  \
-  target void name##_rows(const Job& j, int64_t r0, int64_t r1) { \
-    for (int64_t r = r0; r < r1; ++r) row<W>(j, r);               \
-  }
+// name_rows: output rows [r0, r1) into j.y; name_row: output row r into y_row.
+#define PARALLAX_INPUT_CONV_ISA(name, target, W)                               \
+  target void name##_rows(const Job& j, int64_t r0, int64_t r1) {              \
+    for (int64_t r = r0; r < r1; ++r) row<W>(j, r, j.y + r * j.s.out_w * j.m); \
+  }                                                                            \
+  target void name##_row(const Job& j, int64_t r, float* y_row) { row<W>(j, r, y_row); }
 
 PARALLAX_INPUT_CONV_ISA(portable, , 4)
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -180,15 +186,21 @@ PARALLAX_INPUT_CONV_ISA(avx2, __attribute__((target("avx2,fma"))), 8)
 #endif
 #undef PARALLAX_INPUT_CONV_ISA
 
-RowsFn rows_fn() {
-  static const RowsFn fn = [] {
+// One SIMD level's entry points, picked once from the CPU's features.
+struct Isa {
+  RowsFn rows;
+  RowFn row;
+};
+
+const Isa& isa() {
+  static const Isa k = [] {
 #ifdef PARALLAX_INPUT_CONV_X86
-    if (simd_level() >= SimdLevel::kAvx512) return &avx512_rows;
-    if (simd_level() >= SimdLevel::kAvx2) return &avx2_rows;
+    if (simd_level() >= SimdLevel::kAvx512) return Isa{&avx512_rows, &avx512_row};
+    if (simd_level() >= SimdLevel::kAvx2) return Isa{&avx2_rows, &avx2_row};
 #endif
-    return &portable_rows;
+    return Isa{&portable_rows, &portable_row};
   }();
-  return fn;
+  return k;
 }
 
 // Output channels padded to a whole widest vector, so every lane width loads inside w_.
@@ -213,24 +225,40 @@ void InputConv::pack(const float* w, const float* bias, int64_t m, int64_t c, in
   }
 }
 
+namespace {
+
+// The taps' input offsets for rows of in_w, on the caller's stack (no allocation per run); null
+// for windows too large for it or rows too long for 32-bit offsets (the per-row loops then).
+constexpr int64_t kMaxTaps = 1024;
+const int32_t* tap_offsets(int64_t kh, int64_t kw, int64_t in_w, int32_t* off) {
+  if (kh * kw > kMaxTaps || kh * in_w >= (int64_t{1} << 31)) return nullptr;
+  for (int64_t ky = 0; ky < kh; ++ky)
+    for (int64_t kx = 0; kx < kw; ++kx) off[ky * kw + kx] = static_cast<int32_t>(ky * in_w + kx);
+  return off;
+}
+
+}  // namespace
+
 void InputConv::run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
                     bool silu, ::pthreadpool* pool) const {
   const int64_t rows = s.n * s.out_h;
   if (rows <= 0 || s.out_w <= 0 || m_ <= 0) return;
-  // The taps' input offsets, on the stack (no allocation per run); windows too large for it,
-  // or rows too long for 32-bit offsets, take the per-row loops instead.
-  constexpr int64_t kMaxTaps = 1024;
   int32_t off[kMaxTaps];
-  const bool table = kh_ * kw_ <= kMaxTaps && kh_ * s.in_w < (int64_t{1} << 31);
-  if (table) {
-    for (int64_t ky = 0; ky < kh_; ++ky)
-      for (int64_t kx = 0; kx < kw_; ++kx)
-        off[ky * kw_ + kx] = static_cast<int32_t>(ky * s.in_w + kx);
-  }
   const float* bias = w_.data() + c_ * kh_ * kw_ * mp_;
   const Job job{x,   y,   w_.data(), bias,    m_,      mp_,  c_,
-                kh_, kw_, s,         out_min, out_max, silu, table ? off : nullptr};
-  run_rows(rows_fn(), job, rows, pool);
+                kh_, kw_, s,         out_min, out_max, silu, tap_offsets(kh_, kw_, s.in_w, off)};
+  run_rows(isa().rows, job, rows, pool);
+}
+
+void InputConv::run_row(const InputConvShape& s, const float* x, int64_t n, int64_t oy,
+                        float* y_row, float out_min, float out_max, bool silu) const {
+  if (s.out_w <= 0 || m_ <= 0) return;
+  int32_t off[kMaxTaps];
+  const float* bias = w_.data() + c_ * kh_ * kw_ * mp_;
+  const Job job{
+      x,   nullptr, w_.data(), bias,    m_,      mp_,  c_,
+      kh_, kw_,     s,         out_min, out_max, silu, tap_offsets(kh_, kw_, s.in_w, off)};
+  isa().row(job, n * s.out_h + oy, y_row);
 }
 
 }  // namespace parallax::rt::kernels::nn

@@ -48,6 +48,11 @@ class InputConv {
   void run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
            bool silu, ::pthreadpool* pool) const;
 
+  // Output row oy of image n only, into y_row (out_w x m floats), on the calling thread: for a
+  // consumer that takes the output a few rows at a time (fused/InputConvMaxPoolNhwc.cpp).
+  void run_row(const InputConvShape& s, const float* x, int64_t n, int64_t oy, float* y_row,
+               float out_min, float out_max, bool silu) const;
+
  private:
   int64_t m_ = 0, mp_ = 0, c_ = 0, kh_ = 0, kw_ = 0;
   std::vector<float> w_;  // [c][kh][kw][mp], then the bias [mp] (zeros past m)

@@ -1,5 +1,6 @@
-// Internal to the nn kernels that compute whole output rows (depthwise.cpp, input_conv.cpp):
-// their shared geometry, and running them over the step's pool, one task per row.
+// Internal to the kernels that compute whole output rows (depthwise.cpp, input_conv.cpp) or
+// bands of them (expand_depthwise.cpp, fused/InputConvMaxPoolNhwc.cpp): their shared geometry,
+// and running them over the step's pool, one task per row (or band).
 //
 //   run_rows(rows_fn(), job, n * out_h, pool);   // rows_fn(): the SIMD variant's function
 #pragma once
