@@ -14,7 +14,7 @@
 // (what nn::InputConv applies in registers), the convolution is single-group and undilated,
 // the pool is 2-D, undilated, with explicit (not auto) padding smaller than its window and
 // row-major indices (storage_order 0, no Indices output), and the shapes are static. It
-// applies to the stems of resnet18, densenet121, googlenet and squeezenet1_1.
+// applies to the stems of resnet18, densenet121, googlenet, squeezenet1_1 and shufflenet_v2.
 //
 // Runs: after layout (which makes both nodes) and before place.
 //
