@@ -272,6 +272,19 @@ std::vector<int64_t> attr_ints(const ir::Node& n, std::string_view name, std::ve
   return a ? a->ints : def;
 }
 
+void append_prefixed_attrs(const ir::Node& n, std::string_view prefix,
+                           std::initializer_list<std::string_view> names,
+                           std::vector<rt::Attribute>* out) {
+  for (const rt::Attribute& a : n.attrs) {
+    for (std::string_view name : names) {
+      if (a.name != name) continue;
+      rt::Attribute renamed = a;
+      renamed.name = std::string(prefix) + a.name;
+      out->push_back(std::move(renamed));
+    }
+  }
+}
+
 bool all_equal(const std::vector<int64_t>& v, int64_t x) {
   for (int64_t e : v)
     if (e != x) return false;

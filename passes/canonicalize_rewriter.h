@@ -20,6 +20,7 @@
 // their inputs and outputs and are removed by finish() through eliminate_dead_code.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,6 +110,11 @@ std::string attr_string(const ir::Node& n, std::string_view name, std::string_vi
 // The ints attribute `name`, or `def` when absent.
 std::vector<int64_t> attr_ints(const ir::Node& n, std::string_view name,
                                std::vector<int64_t> def = {});
+// Appends node n's attributes named in `names` to *out, each renamed prefix + name (a fused
+// node carrying a second operator's attributes: expand_activation, pool_strides, ...).
+void append_prefixed_attrs(const ir::Node& n, std::string_view prefix,
+                           std::initializer_list<std::string_view> names,
+                           std::vector<rt::Attribute>* out);
 // Whether every element of v equals x (true for an empty v): strides, dilations, pads.
 bool all_equal(const std::vector<int64_t>& v, int64_t x);
 // Whether v is a float32 tensor of static 4-D shape (what the NHWC fusions take).

@@ -39,14 +39,7 @@ bool fuse_at(Rewriter& rw, ir::NodeId pool) {
     return false;
   }
   std::vector<rt::Attribute> attrs = cv.attrs;
-  for (const rt::Attribute& a : p.attrs) {
-    if (a.name == "kernel_shape" || a.name == "strides" || a.name == "pads" ||
-        a.name == "ceil_mode") {
-      rt::Attribute renamed = a;
-      renamed.name = "pool_" + a.name;
-      attrs.push_back(renamed);
-    }
-  }
+  append_prefixed_attrs(p, "pool_", {"kernel_shape", "strides", "pads", "ceil_mode"}, &attrs);
   const std::vector<ir::ValueId> inputs = cv.inputs;
   const std::string name = cv.name;
   rw.replace(pool, name, "InputConvMaxPoolNhwc", kParallaxDomain, kParallaxOpset, inputs,

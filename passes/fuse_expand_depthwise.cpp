@@ -68,15 +68,8 @@ bool fuse_at(Rewriter& rw, ir::NodeId dw) {
     return false;
   }
   if (ir::static_numel(rw.value(e)) * 4 < kMinExpandedBytes) return false;
-  std::vector<rt::Attribute> attrs;
-  for (const rt::Attribute& a : d.attrs) attrs.push_back(a);
-  for (const rt::Attribute& a : x.attrs) {
-    if (a.name == "activation" || a.name == "activation_params") {
-      rt::Attribute renamed = a;
-      renamed.name = "expand_" + a.name;
-      attrs.push_back(renamed);
-    }
-  }
+  std::vector<rt::Attribute> attrs = d.attrs;
+  append_prefixed_attrs(x, "expand_", {"activation", "activation_params"}, &attrs);
   const auto bias = [](const ir::Node& n) { return n.inputs.size() > 2 ? n.inputs[2] : -1; };
   std::vector<ir::ValueId> inputs = {in, x.inputs[1], bias(x), d.inputs[1], bias(d)};
   if (inputs.back() < 0) inputs.pop_back();  // trailing omitted inputs are left out

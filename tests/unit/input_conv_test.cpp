@@ -1,7 +1,7 @@
 // Unit tests of the NCHW-input convolution (runtime/kernels/nn/input_conv.h) through ConvNhwc
 // with nchw_input = 1, against a double-precision direct convolution on randomized shapes: 1 to
 // 4 input channels, output channel counts off the vector widths (tails of every width), 1x1 to
-// 7x7 and non-square kernels (and two of 33x32 / 32x33, past the kernel's tap-offset table),
+// 7x7 and non-square kernels (and two windows of 33x32 / 32x33: 1000-odd taps per channel),
 // strides 1 to 3, asymmetric paddings, images narrower than a tile, bias or none, and no
 // activation, Relu, Clip, SiLU (fused in the tile) or HardSwish (applied after); results
 // bit-identical for 1, 2 and 3 threads.
@@ -65,7 +65,7 @@ TEST_CASE("ConvNhwc with nchw_input matches a direct convolution on 1, 2, 3 thre
     Geometry g;
     g.kh = pick(1, 7);
     g.kw = iter % 4 == 0 ? pick(1, 7) : g.kh;
-    if (iter >= 40) {  // windows past the kernel's 1024-tap offset table (33x32, 32x33)
+    if (iter >= 40) {  // large windows: 33x32, 32x33
       g.kh = 32 + (iter % 2);
       g.kw = 65 - g.kh;
     }

@@ -100,6 +100,7 @@ Status setup(KernelContext& ctx, State* st, const Shape& x) {
     st->conv.pack(w->data_as<float>(), b ? b->data_as<float>() : nullptr, w->shape[0], x[1],
                   kernel[0], kernel[1]);
   }
+  st->conv.set_input_width(x[3]);
   st->in_h = x[2];
   st->in_w = x[3];
   return Status::ok();

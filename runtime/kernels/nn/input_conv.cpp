@@ -23,7 +23,7 @@ struct Job {
   InputConvShape s;
   float lo, hi;
   bool silu;
-  const int32_t* off;  // [kh * kw]: ky * in_w + kx, the taps' input offsets; null if too large
+  const int32_t* off;  // [kh * kw]: ky * in_w + kx, the taps' input offsets; null: none made
 };
 
 // Output channels per block: at most this many vectors of W lanes. AVX2 takes two (tiles of 6
@@ -225,39 +225,36 @@ void InputConv::pack(const float* w, const float* bias, int64_t m, int64_t c, in
   }
 }
 
-namespace {
-
-// The taps' input offsets for rows of in_w, on the caller's stack (no allocation per run); null
-// for windows too large for it or rows too long for 32-bit offsets (the per-row loops then).
-constexpr int64_t kMaxTaps = 1024;
-const int32_t* tap_offsets(int64_t kh, int64_t kw, int64_t in_w, int32_t* off) {
-  if (kh * kw > kMaxTaps || kh * in_w >= (int64_t{1} << 31)) return nullptr;
-  for (int64_t ky = 0; ky < kh; ++ky)
-    for (int64_t kx = 0; kx < kw; ++kx) off[ky * kw + kx] = static_cast<int32_t>(ky * in_w + kx);
-  return off;
+void InputConv::set_input_width(int64_t in_w) {
+  off_w_ = -1;
+  off_.clear();
+  if (kh_ * in_w >= (int64_t{1} << 31)) return;  // 32-bit offsets: the per-row loops instead
+  off_.resize(static_cast<size_t>(kh_ * kw_));
+  for (int64_t ky = 0; ky < kh_; ++ky)
+    for (int64_t kx = 0; kx < kw_; ++kx) off_[ky * kw_ + kx] = static_cast<int32_t>(ky * in_w + kx);
+  off_w_ = in_w;
 }
 
-}  // namespace
+const int32_t* InputConv::offsets(int64_t in_w) const {
+  return off_w_ == in_w && !off_.empty() ? off_.data() : nullptr;
+}
 
 void InputConv::run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
                     bool silu, ::pthreadpool* pool) const {
   const int64_t rows = s.n * s.out_h;
   if (rows <= 0 || s.out_w <= 0 || m_ <= 0) return;
-  int32_t off[kMaxTaps];
   const float* bias = w_.data() + c_ * kh_ * kw_ * mp_;
   const Job job{x,   y,   w_.data(), bias,    m_,      mp_,  c_,
-                kh_, kw_, s,         out_min, out_max, silu, tap_offsets(kh_, kw_, s.in_w, off)};
+                kh_, kw_, s,         out_min, out_max, silu, offsets(s.in_w)};
   run_rows(isa().rows, job, rows, pool);
 }
 
 void InputConv::run_row(const InputConvShape& s, const float* x, int64_t n, int64_t oy,
                         float* y_row, float out_min, float out_max, bool silu) const {
   if (s.out_w <= 0 || m_ <= 0) return;
-  int32_t off[kMaxTaps];
   const float* bias = w_.data() + c_ * kh_ * kw_ * mp_;
-  const Job job{
-      x,   nullptr, w_.data(), bias,    m_,      mp_,  c_,
-      kh_, kw_,     s,         out_min, out_max, silu, tap_offsets(kh_, kw_, s.in_w, off)};
+  const Job job{x,   nullptr, w_.data(), bias,    m_,      mp_,  c_,
+                kh_, kw_,     s,         out_min, out_max, silu, offsets(s.in_w)};
   isa().row(job, n * s.out_h + oy, y_row);
 }
 

@@ -43,6 +43,10 @@ class InputConv {
   // Packs w (OHWI: [m][kh][kw][c]) and bias ([m] or null).
   void pack(const float* w, const float* bias, int64_t m, int64_t c, int64_t kh, int64_t kw);
   bool packed() const { return !w_.empty(); }
+  // Makes the taps' input offsets (ky * in_w + kx) for images in_w wide, once per spatial size
+  // (prepare): a tile then walks a channel's taps in one loop. Runs on images of another width
+  // (or rows too long for 32-bit offsets) take the per-row loops instead, with the same results.
+  void set_input_width(int64_t in_w);
 
   // y = silu?(clamp(conv(x) + bias, out_min, out_max)). `pool` may be null.
   void run(const InputConvShape& s, const float* x, float* y, float out_min, float out_max,
@@ -55,7 +59,10 @@ class InputConv {
 
  private:
   int64_t m_ = 0, mp_ = 0, c_ = 0, kh_ = 0, kw_ = 0;
-  std::vector<float> w_;  // [c][kh][kw][mp], then the bias [mp] (zeros past m)
+  std::vector<float> w_;      // [c][kh][kw][mp], then the bias [mp] (zeros past m)
+  std::vector<int32_t> off_;  // set_input_width's table, for images off_w_ wide
+  int64_t off_w_ = -1;
+  const int32_t* offsets(int64_t in_w) const;
 };
 
 }  // namespace parallax::rt::kernels::nn

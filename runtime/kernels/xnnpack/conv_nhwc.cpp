@@ -173,9 +173,10 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
       return Status::invalid("nchw_input needs group 1 and no dilation");
     }
     if (!st->input_conv.packed()) {
-      st->input_conv.pack(w->data_as<float>(), b ? b->data_as<float>() : nullptr, m, cg,
-                          kernel[0], kernel[1]);
+      st->input_conv.pack(w->data_as<float>(), b ? b->data_as<float>() : nullptr, m, cg, kernel[0],
+                          kernel[1]);
     }
+    st->input_conv.set_input_width(x[2]);
     nn::Activation act;
     PARALLAX_RETURN_IF_ERROR(nn::Activation::parse(ctx, &act));
     st->fused_silu = act.kind == nn::Activation::Kind::kSiLU;
