@@ -174,8 +174,13 @@ const std::unordered_map<std::string, MacFn>& mac_table() {
       // replace. An NHWC weight is OHWI, so Conv's per-output formula holds unchanged.
       {"com.parallax.FusedConv",
        [](const ir::Graph& g, const ir::Node& n) { return conv_macs(g, n, 1); }},
+      // ConvNhwc: every output pixel takes all of W once. With output_channels (concat-in-place)
+      // Y is wider than W's M channels, so count Y's pixels, not its elements.
       {"com.parallax.ConvNhwc",
-       [](const ir::Graph& g, const ir::Node& n) { return conv_macs(g, n, 1); }},
+       [](const ir::Graph& g, const ir::Node& n) {
+         return known_numel(g, output(n)) / std::max(1.0, known_dim(g, output(n), -1)) *
+                known_numel(g, input(n, 1));
+       }},
       // ExpandDepthwiseNhwc(x, w1, b1, w2, b2): the 1x1 product (every x element times Ce)
       // plus the depthwise convolution's.
       {"com.parallax.ExpandDepthwiseNhwc",

@@ -7,6 +7,7 @@
 #include "passes/attention_heads.h"
 #include "passes/branches.h"
 #include "passes/canonicalize.h"
+#include "passes/concat_in_place.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_attention.h"
 #include "passes/fuse_conv_maxpool.h"
@@ -79,6 +80,14 @@ const std::vector<PassInfo>& pipeline() {
        "1x1 ConvNhwc feeding only a depthwise ConvNhwc -> com.parallax.ExpandDepthwiseNhwc",
        [](PassContext& c) {
          fuse_expand_depthwise(c.graph);
+         return rt::Status::ok();
+       }},
+      // concat-in-place after the NHWC fusions (a fused node is no ConvNhwc it chains) and
+      // before place, whose costs and branches must see the chain instead of the Concat.
+      {"concat-in-place",
+       "ConvNhwc outputs joined only by a channel Concat write into its tensor; no Concat",
+       [](PassContext& c) {
+         concat_in_place(c.graph);
          return rt::Status::ok();
        }},
       // place after canonicalize: the cost model must see the fused, folded graph it will run,

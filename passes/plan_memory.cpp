@@ -27,7 +27,11 @@ bool allows_in_place(const ir::Node& n, size_t input) {
   static constexpr std::string_view kView[] = {
       "Flatten", "Identity", "Reshape", "Squeeze", "Unsqueeze"};
   // clang-format on
-  if (!n.domain.empty() || n.outputs.empty() || input >= n.inputs.size()) return false;
+  if (n.outputs.empty() || input >= n.inputs.size()) return false;
+  // ConvNhwc's `into` (passes/concat_in_place.h): Y is `into` with the convolution's channel
+  // range written over, a range the convolution never reads from `into`.
+  if (n.domain == "com.parallax") return n.op_type == "ConvNhwc" && input == 3;
+  if (!n.domain.empty()) return false;
   const auto has = [&](const auto& list) {
     return std::find(std::begin(list), std::end(list), n.op_type) != std::end(list);
   };

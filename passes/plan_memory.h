@@ -20,7 +20,9 @@
 // In-place. A node whose kernel tolerates writing output 0 over an input (allows_in_place) takes
 // that input's bytes when the input has the output's dtype and element count, is not a graph
 // output, and every other reader of it happens before the node. The two values then form one
-// buffer (in_place_of records the input); chains of such nodes share one buffer.
+// buffer (in_place_of records the input); chains of such nodes share one buffer. Such kernels:
+// elementwise unary and binary ops, views (Reshape, Flatten, ...), and ConvNhwc over its `into`
+// input (the chains concat-in-place makes).
 //
 // Offsets: MemoryPlanner (greedy by size, 64-byte aligned) over the buffers' conflict relation.
 // Reported alongside: sequential_bytes, the same procedure (in-place included) on the main

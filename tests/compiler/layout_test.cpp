@@ -17,8 +17,10 @@
 #include "compiler/ir/verifier.h"
 #include "parallax/runtime/executor.h"
 #include "passes/canonicalize.h"
+#include "passes/concat_in_place.h"
 #include "passes/fuse_conv_maxpool.h"
 #include "passes/fuse_expand_depthwise.h"
+#include "passes/pipeline.h"
 #include "test_util.h"
 
 namespace parallax::test {
@@ -43,10 +45,12 @@ ir::Graph with_layout(const ir::Graph& g) {
   return l;
 }
 
-// Runs g on deterministic float inputs in [-2, 2); the outputs with their shapes.
-std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> run(const ir::Graph& g) {
+// Runs g on deterministic float inputs in [-2, 2); the outputs with their shapes. With a plan,
+// the program has its branches and memory arena (in-place values share bytes).
+std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> run(
+    const ir::Graph& g, const ir::Plan* plan = nullptr) {
   rt::Program p;
-  rt::Status s = codegen::build_program(g, &p);
+  rt::Status s = plan ? codegen::build_program(g, *plan, &p) : codegen::build_program(g, &p);
   INFO(s.message());
   REQUIRE(s.is_ok());
   std::unique_ptr<rt::Executor> ex;
@@ -77,9 +81,10 @@ std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> run(const ir::G
   return out;
 }
 
-void check_same_outputs(const ir::Graph& before, const ir::Graph& after) {
+void check_same_outputs(const ir::Graph& before, const ir::Graph& after,
+                        const ir::Plan* after_plan = nullptr) {
   const auto want = run(before);
-  const auto got = run(after);
+  const auto got = run(after, after_plan);
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     REQUIRE(got[i].first == want[i].first);
@@ -416,6 +421,90 @@ TEST_CASE("fuse-conv-maxpool: the stem's convolution and max pool become one nod
   const ir::Graph g = canonical(stem(0, true));
   ir::Graph f = with_layout(g);
   CHECK_FALSE(passes::fuse_conv_maxpool(f));
+}
+
+// A SqueezeNet-like fire module with three expansions (1x1, 3x3, 5x5) concatenated in an order
+// other than the region's, then a 1x1 convolution. `out`: the 1x1 expansion is also returned;
+// `pool`: the 5x5 expansion is a max pool instead.
+std::string fire(bool out, bool pool) {
+  std::string text = R"(
+<ir_version: 8, opset_import: ["" : 14]>
+fire (float[1, 8, 12, 12] x) => (float[1, 4, 12, 12] y)" +
+                     std::string(out ? ", float[1, 6, 12, 12] ra" : "") + R"()
+{
+  ws = Constant <value = float[8, 8, 1, 1] )" +
+                     values(64, 31, -0.5, 0.5) + R"(> ()
+  w1 = Constant <value = float[6, 8, 1, 1] )" +
+                     values(48, 32, -0.5, 0.5) + R"(> ()
+  b1 = Constant <value = float[6] )" +
+                     values(6, 33, -0.5, 0.5) + R"(> ()
+  w3 = Constant <value = float[10, 8, 3, 3] )" +
+                     values(720, 34, -0.3, 0.3) + R"(> ()
+  b3 = Constant <value = float[10] )" +
+                     values(10, 35, -0.5, 0.5) + R"(> ()
+  w5 = Constant <value = float[8, 8, 5, 5] )" +
+                     values(1600, 36, -0.2, 0.2) + R"(> ()
+  wy = Constant <value = float[4, 24, 1, 1] )" +
+                     values(96, 37, -0.5, 0.5) + R"(> ()
+  q = Conv (x, ws)
+  s = Relu (q)
+  a = Conv (s, w1, b1)
+  ra = Relu (a)
+  c = Conv <pads = [1, 1, 1, 1]> (s, w3, b3)
+  rc = Relu (c)
+)";
+  text += pool ? "  d = MaxPool <kernel_shape = [3, 3], pads = [1, 1, 1, 1]> (s)\n"
+               : "  e = Conv <pads = [2, 2, 2, 2]> (s, w5)\n  d = HardSwish (e)\n";
+  text += "  cat = Concat <axis = 1> (rc, d, ra)\n  y = Conv (cat, wy)\n}\n";
+  return text;
+}
+
+TEST_CASE("concat-in-place: a fire module's convolutions write the Concat's channels, no Concat",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(fire(false, false));
+  ir::Graph f = with_layout(g);
+  CHECK(passes::concat_in_place(f));
+  rt::Status v = ir::verify(f);
+  INFO(v.message());
+  REQUIRE(v.is_ok());
+  const Ops fo = ops(f);
+  CHECK(std::count(fo.begin(), fo.end(), "Concat") == 0);
+  CHECK(std::count(fo.begin(), fo.end(), "com.parallax.ConvNhwc") == 5);
+  CHECK(has_attr(f, "ConvNhwc", "output_channel_offset"));
+  // Without a plan every link copies `into` before writing its channels.
+  check_same_outputs(g, f);
+
+  // The whole pipeline: the chain is one buffer in the arena (each link in place of the one
+  // before), and the outputs are the same.
+  ir::Graph c = g;
+  ir::Plan plan;
+  const passes::CompileOptions options;
+  passes::PassContext ctx{c, plan, options};
+  rt::Status s = passes::run_pipeline(ctx, passes::PipelineOptions{});
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  const ir::ValueId cat = find_value(c, "cat");
+  REQUIRE(cat >= 0);
+  REQUIRE(c.values[cat].producer >= 0);
+  CHECK(c.nodes[c.values[cat].producer].op_type == "ConvNhwc");
+  int links = 0;
+  for (ir::ValueId x = cat; plan.memory.in_place_of[x] >= 0; x = plan.memory.in_place_of[x]) {
+    CHECK(plan.memory.offset[x] == plan.memory.offset[plan.memory.in_place_of[x]]);
+    ++links;
+  }
+  CHECK(links == 2);
+  check_same_outputs(g, c, &plan);
+}
+
+TEST_CASE("concat-in-place: a Concat with any other input, or an input also returned, stays",
+          "[passes][layout]") {
+  for (const bool out : {true, false}) {
+    const ir::Graph g = canonical(fire(out, !out));
+    ir::Graph f = with_layout(g);
+    CHECK_FALSE(passes::concat_in_place(f));
+    const Ops fo = ops(f);
+    CHECK(std::count(fo.begin(), fo.end(), "Concat") == 1);
+  }
 }
 
 }  // namespace

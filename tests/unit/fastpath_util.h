@@ -50,12 +50,14 @@ struct Pool {
 };
 
 // One step of `op` on an executor with `threads` threads; nullptr in `ins` is an omitted
-// optional input; inputs from `first_constant` on (if >= 0) are constants (packed in prepare).
+// optional input; inputs from `first_constant` on (if >= 0) are constants (packed in prepare),
+// up to `end_constant` (exclusive) if that is >= 0.
 inline OpResult run_threads(const std::string& op, int opset,
                             const std::vector<const OwnedTensor*>& ins,
                             std::vector<rt::Attribute> attrs, int threads,
-                            const std::string& domain = "", int first_constant = -1) {
-  return run_op(op, opset, ins, std::move(attrs), 1, domain, threads, first_constant);
+                            const std::string& domain = "", int first_constant = -1,
+                            int end_constant = -1) {
+  return run_op(op, opset, ins, std::move(attrs), 1, domain, threads, first_constant, end_constant);
 }
 
 // max |got - want| <= tol * max(1, max |want|).

@@ -33,7 +33,8 @@ struct OwnedTensor {
     return n;
   }
   // Element values; bool tensors come back as std::vector<bool> (stored one byte each).
-  template <typename T> std::vector<T> values() const {
+  template <typename T>
+  std::vector<T> values() const {
     std::vector<T> v(static_cast<size_t>(numel()));
     for (size_t i = 0; i < v.size(); ++i) {
       if constexpr (std::is_same_v<T, bool>) {
@@ -110,10 +111,12 @@ struct OpResult {
 // Builds a one-step Program for `op_type` (default domain unless `domain` is given), runs it
 // on `inputs` (nullptr = an omitted optional input) with an executor of `threads` threads (the
 // step gets their pool), and copies the outputs out. Inputs from index `first_constant` on (if
-// >= 0) are the program's constants (weights, which a kernel's prepare may pack), not inputs.
-inline OpResult run_op(const std::string& op_type, int opset, std::vector<const OwnedTensor*> inputs,
-                       std::vector<rt::Attribute> attrs, int n_outputs,
-                       const std::string& domain = "", int threads = 1, int first_constant = -1) {
+// >= 0) are the program's constants (weights, which a kernel's prepare may pack), not inputs;
+// up to `end_constant` (exclusive) when that is >= 0, the later ones inputs again.
+inline OpResult run_op(const std::string& op_type, int opset,
+                       std::vector<const OwnedTensor*> inputs, std::vector<rt::Attribute> attrs,
+                       int n_outputs, const std::string& domain = "", int threads = 1,
+                       int first_constant = -1, int end_constant = -1) {
   OpResult r;
   rt::Program p;
   p.graphs.resize(1);
@@ -126,7 +129,8 @@ inline OpResult run_op(const std::string& op_type, int opset, std::vector<const 
   step.opset = opset;
   step.attributes = std::move(attrs);
   if (step.kernel < 0) {
-    r.status = rt::Status::unsupported("no kernel for " + op_type + " at opset " + std::to_string(opset));
+    r.status =
+        rt::Status::unsupported("no kernel for " + op_type + " at opset " + std::to_string(opset));
     return r;
   }
   std::vector<int> bound;  // which harness inputs are real
@@ -141,7 +145,8 @@ inline OpResult run_op(const std::string& op_type, int opset, std::vector<const 
     info.kind = rt::TensorKind::kInput;
     info.shape = inputs[i]->shape;
     info.rank_known = true;
-    if (first_constant >= 0 && static_cast<int>(i) >= first_constant) {
+    if (first_constant >= 0 && static_cast<int>(i) >= first_constant &&
+        (end_constant < 0 || static_cast<int>(i) < end_constant)) {
       info.kind = rt::TensorKind::kConstant;
       info.weight_offset = (p.weights.size() + 63) / 64 * 64;
       p.weights.resize(info.weight_offset + inputs[i]->bytes.size());

@@ -73,6 +73,7 @@ struct Job {
   const float* u;
   const float* bias;
   int64_t cin, cout, cin_pad, cout_pad;
+  int64_t ldy;  // floats between output pixels
   int64_t tiles_w, tiles_per_image, tiles;
   int64_t tb, blocks;  // tiles per block (at most), blocks
   float lo, hi;
@@ -248,7 +249,7 @@ __attribute__((always_inline)) inline void output_transform(const Job& j, const 
     const int64_t oy0 = (r / j.tiles_w) * kOut, ox0 = (r % j.tiles_w) * kOut;
     const int rows = static_cast<int>(std::min<int64_t>(kOut, s.out_h - oy0));
     const int cols = static_cast<int>(std::min<int64_t>(kOut, s.out_w - ox0));
-    float* y0 = j.y + ((n * s.out_h + oy0) * s.out_w + ox0) * j.cout;
+    float* y0 = j.y + ((n * s.out_h + oy0) * s.out_w + ox0) * j.ldy;
     const float* in = b.m + t * tile_stride(j.cout_pad);
     const int64_t xstride = j.cout_pad;
     for (int64_t c = 0; c < j.cout; c += W) {
@@ -264,7 +265,7 @@ __attribute__((always_inline)) inline void output_transform(const Job& j, const 
           V val = o[i * kOut + q] + bias;
           val = val < lo ? lo : val;
           val = val > hi ? hi : val;
-          store<W>(y0 + (i * s.out_w + q) * j.cout + c, val, j.cout - c);
+          store<W>(y0 + (i * s.out_w + q) * j.ldy + c, val, j.cout - c);
         }
       }
     }
@@ -487,6 +488,7 @@ void WinogradConv::run(const WinogradShape& s, const float* x, float* y, float o
   j.bias = bias_.get();
   j.cin = cin_;
   j.cout = cout_;
+  j.ldy = s.out_stride > 0 ? s.out_stride : cout_;
   j.cin_pad = cin_pad_;
   j.cout_pad = cout_pad_;
   j.tiles_w = (s.out_w + kOut - 1) / kOut;

@@ -38,8 +38,11 @@ namespace parallax::rt::kernels::nn {
 
 // The geometry of one run: input [n, in_h, in_w, cin], output [n, out_h, out_w, cout], input
 // coordinate of output (oy, ox) and tap (ky, kx) = (oy + ky - pad_top, ox + kx - pad_left).
+// out_stride: floats from one output pixel to the next, 0 = cout (dense); a wider stride writes
+// the cout channels into a channel range of a wider tensor (ConvNhwc's output_channels).
 struct WinogradShape {
   int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0, pad_top = 0, pad_left = 0;
+  int64_t out_stride = 0;
 };
 
 // Whether Winograd beats XNNPACK's convolution for this 3x3 stride-1 single-group shape
@@ -64,7 +67,8 @@ class WinogradConv {
 
   // Scratch that run() needs for shape `s` and the same `threads` (64-byte aligned).
   size_t scratch_bytes(const WinogradShape& s, int threads) const;
-  // y = clamp(conv(x, w) + bias, out_min, out_max); both tensors NHWC and dense. `pool` may be
+  // y = clamp(conv(x, w) + bias, out_min, out_max); both tensors NHWC, x dense, y with pixel
+  // stride s.out_stride (dense when 0). `pool` may be
   // null (then the work `threads` would share runs on the calling thread).
   void run(const WinogradShape& s, const float* x, float* y, float out_min, float out_max,
            void* scratch, ::pthreadpool* pool, int threads) const;

@@ -32,6 +32,15 @@
 // passes/layout_rules.h) X is NCHW [N, C, H, W] instead, and the convolution runs as
 // nn::InputConv (nn/input_conv.h): no transpose of the image in front of the network, and a
 // direct tile where im2col's inner dimension (C * kH * kW) would be too short for a GEMM.
+//
+// With output_channels = C (set by the concat-in-place pass, passes/concat_in_place.h) Y is
+// [N, oH, oW, C] and the convolution's M channels go to channels [output_channel_offset,
+// output_channel_offset + M) of it; the other channels are those of the optional input 3,
+// `into`, a tensor of Y's shape (when the memory plan puts Y in place of `into`, as it does,
+// nothing is copied), or left as they are without it. Winograd, sgemm and XNNPACK write the
+// channel range directly (a pixel stride of C); the depthwise and image-convolution paths, and
+// activations applied after the product, go through a dense buffer in scratch first.
+#include <cstring>
 #include <vector>
 
 #include "../nn/activation.h"
@@ -67,7 +76,25 @@ struct ConvState {
   std::vector<float> bias;
   bool silu = false;
   float silu_alpha = 1.0f;
+  // output_channels and output_channel_offset: Y's channels and this convolution's first one.
+  int64_t out_channels = 0, out_offset = 0;
 };
+
+// The paths of ConvNhwc (run() tries them in this order).
+enum class Path { kWinograd, kInputConv, kDepthwise, kSgemm, kXnnpack };
+
+Path path_of(const ConvState& st) {
+  if (st.use_winograd) return Path::kWinograd;
+  if (st.nchw_input) return Path::kInputConv;
+  if (st.use_depthwise) return Path::kDepthwise;
+  return st.use_sgemm ? Path::kSgemm : Path::kXnnpack;
+}
+
+// Whether the path's kernel applies the whole activation (else Epilogue::apply runs after it).
+bool activation_in_kernel(const ConvState& st, Path p) {
+  if (p == Path::kInputConv || p == Path::kDepthwise) return st.fused_silu;
+  return p == Path::kSgemm && st.silu;
+}
 
 // Whether single-group convolutions run on nn::sgemm rather than XNNPACK. Debian's XNNPACK
 // (2022 snapshot) compiles its AVX2 GEMM with an accumulator spilled to the stack inside the
@@ -213,15 +240,18 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
     return Status::ok();
   }
   const auto u32 = [](int64_t i) { return static_cast<uint32_t>(i); };
-  PARALLAX_RETURN_IF_ERROR(
-      xnn::check(xnn_create_convolution2d_nhwc_f32(
-                     u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
-                     u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]),
-                     u32(v.dilation[0]), u32(v.dilation[1]), u32(group), static_cast<size_t>(cg),
-                     static_cast<size_t>(m / group), static_cast<size_t>(x[3]),
-                     static_cast<size_t>(m), w->data_as<float>(), b ? b->data_as<float>() : nullptr,
-                     st->epilogue.output_min(), st->epilogue.output_max(), 0, st->op.out()),
-                 "create convolution"));
+  // A pixel stride of Y's channels writes the channel range in place; an activation applied
+  // afterwards needs the product dense (run() stages it).
+  const int64_t out_stride = st->epilogue.active() ? m : st->out_channels;
+  PARALLAX_RETURN_IF_ERROR(xnn::check(
+      xnn_create_convolution2d_nhwc_f32(
+          u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
+          u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]), u32(v.dilation[0]),
+          u32(v.dilation[1]), u32(group), static_cast<size_t>(cg), static_cast<size_t>(m / group),
+          static_cast<size_t>(x[3]), static_cast<size_t>(out_stride), w->data_as<float>(),
+          b ? b->data_as<float>() : nullptr, st->epilogue.output_min(), st->epilogue.output_max(),
+          0, st->op.out()),
+      "create convolution"));
   return Status::ok();
 }
 
@@ -239,6 +269,20 @@ Status ConvNhwc_prepare(KernelContext& ctx) {
   auto* st = new ConvState;
   ctx.state() = st;  // released by the executor even if what follows fails
   st->nchw_input = ctx.attr_int("nchw_input", 0) != 0;
+  const int64_t m = w->shape[0];
+  st->out_channels = ctx.attr_int("output_channels", m);
+  st->out_offset = ctx.attr_int("output_channel_offset", 0);
+  if (st->out_offset < 0 || st->out_channels < m || st->out_offset > st->out_channels - m) {
+    return Status::invalid("output_channel_offset " + std::to_string(st->out_offset) +
+                           " and output_channels " + std::to_string(st->out_channels) +
+                           " do not hold W's " + std::to_string(m) + " output channels");
+  }
+  const TensorInfo* into = ctx.input_info(3);
+  if (into != nullptr && (into->dtype != DType::kFloat32 || !into->rank_known ||
+                          into->shape.size() != 4 || into->shape[3] != st->out_channels)) {
+    return Status::invalid("input 3 (into) must be a 4-D float32 tensor (NHWC) of " +
+                           std::to_string(st->out_channels) + " channels");
+  }
   PARALLAX_RETURN_IF_ERROR(st->epilogue.init(ctx));
   if (x->shape[1] >= 0 && x->shape[2] >= 0 && x->shape[3] >= 0) {
     int64_t d[4];
@@ -275,85 +319,123 @@ Status ConvNhwc(KernelContext& ctx) {
     return Status::invalid("X " + x->shape.to_string() + " does not have the channels W expects");
   }
   Tensor* y = nullptr;
-  const Shape out{d[0], st->win.out[0], st->win.out[1], m};
+  const Shape out{d[0], st->win.out[0], st->win.out[1], st->out_channels};
   PARALLAX_RETURN_IF_ERROR(ctx.allocate_output(0, DType::kFloat32, out, &y));
   if (out.numel() == 0) return Status::ok();
-  if (st->use_winograd) {
-    const auto s = geometry<nn::WinogradShape>(d, st->win);
-    void* scratch = ctx.scratch(st->winograd.scratch_bytes(s, ctx.threads()));
-    st->winograd.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
-                     st->epilogue.output_max(), scratch, ctx.threadpool(), ctx.threads());
-    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
-  }
-  if (st->nchw_input) {
-    auto s = geometry<nn::InputConvShape>(d, st->win);
-    s.stride_h = st->win.stride[0];
-    s.stride_w = st->win.stride[1];
-    st->input_conv.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
-                       st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
-    if (st->fused_silu) return Status::ok();
-    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
-  }
-  if (st->use_depthwise) {
-    auto s = geometry<nn::DepthwiseShape>(d, st->win);
-    s.stride_h = st->win.stride[0];
-    s.stride_w = st->win.stride[1];
-    st->depthwise.run(s, x->data_as<float>(), y->data_as<float>(), st->epilogue.output_min(),
-                      st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
-    if (st->fused_silu) return Status::ok();
-    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
-  }
-  if (st->use_sgemm) {
-    const Tensor* w = ctx.input(1);
-    const nn::Window& v = st->win;
-    nn::SgemmArgs g;
-    g.m = d[0] * v.out[0] * v.out[1];
-    g.n = m;
-    g.k = w->shape[1] * w->shape[2] * w->shape[3];
-    g.b_packed = st->packed.data();
-    g.bias = st->bias.empty() ? nullptr : st->bias.data();
-    g.c = y->data_as<float>();
-    g.ldc = m;
-    g.out_min = st->epilogue.output_min();
-    g.out_max = st->epilogue.output_max();
-    g.silu = st->silu;
-    g.silu_alpha = st->silu_alpha;
-    nn::SgemmConv cv;
-    const bool pointwise = w->shape[1] == 1 && w->shape[2] == 1 && v.stride[0] == 1 &&
-                           v.stride[1] == 1 && v.pad_begin[0] == 0 && v.pad_begin[1] == 0 &&
-                           v.out[0] == d[1] && v.out[1] == d[2];
-    if (pointwise) {  // the pixels are A's rows as they are
-      g.a = x->data_as<float>();
-      g.lda = d[3];
-    } else {
-      cv.x = x->data_as<float>();
-      cv.in_h = d[1];
-      cv.in_w = d[2];
-      cv.c = d[3];
-      cv.out_h = v.out[0];
-      cv.out_w = v.out[1];
-      cv.kh = w->shape[1];
-      cv.kw = w->shape[2];
-      cv.stride_h = v.stride[0];
-      cv.stride_w = v.stride[1];
-      cv.dil_h = v.dilation[0];
-      cv.dil_w = v.dilation[1];
-      cv.pad_top = v.pad_begin[0];
-      cv.pad_left = v.pad_begin[1];
-      g.conv = &cv;
+  if (ctx.input_info(3) != nullptr) {
+    const Tensor* into = nullptr;
+    PARALLAX_RETURN_IF_ERROR(require_input(ctx, 3, &into));
+    if (into->dtype != DType::kFloat32 || into->shape != out) {
+      return Status::invalid("input 3 (into) " + into->shape.to_string() + " is not Y's shape " +
+                             out.to_string());
     }
-    nn::sgemm(g, nullptr, ctx.threadpool());
-    if (st->silu) return Status::ok();
-    return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
+    if (into->data != y->data) {
+      std::memcpy(y->data, into->data, static_cast<size_t>(out.numel()) * sizeof(float));
+    }
   }
-  PARALLAX_RETURN_IF_ERROR(xnn::check(
-      xnn_setup_convolution2d_nhwc_f32(st->op.get(), static_cast<size_t>(x->shape[0]),
-                                       static_cast<size_t>(x->shape[1]),
-                                       static_cast<size_t>(x->shape[2]), x->data_as<float>(),
-                                       y->data_as<float>(), ctx.threadpool()),
-      "setup convolution"));
-  PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
-  return st->epilogue.apply(ctx, y->data_as<float>(), static_cast<size_t>(out.numel()));
+  // This convolution's m channels go to `dst` with pixel stride `ldy`: straight into Y's channel
+  // range, or into a dense stage after the scratch the path itself needs when the path cannot
+  // write a pixel stride or an activation still runs over the product.
+  const Path path = path_of(*st);
+  const int64_t pixels = d[0] * st->win.out[0] * st->win.out[1];
+  const bool post = !activation_in_kernel(*st, path) && st->epilogue.active();
+  const bool strided_path =
+      path == Path::kWinograd || path == Path::kSgemm || path == Path::kXnnpack;
+  const bool staged = st->out_channels != m && (!strided_path || post);
+  const auto wino = geometry<nn::WinogradShape>(d, st->win);
+  const size_t work = path == Path::kWinograd
+                          ? (st->winograd.scratch_bytes(wino, ctx.threads()) + 63) / 64 * 64
+                          : 0;
+  const size_t stage_bytes = staged ? static_cast<size_t>(pixels * m) * sizeof(float) : 0;
+  auto* scratch =
+      work + stage_bytes > 0 ? static_cast<uint8_t*>(ctx.scratch(work + stage_bytes)) : nullptr;
+  float* const y_range = y->data_as<float>() + st->out_offset;
+  float* const dst = staged ? reinterpret_cast<float*>(scratch + work) : y_range;
+  const int64_t ldy = staged ? m : st->out_channels;
+  switch (path) {
+    case Path::kWinograd: {
+      auto s = wino;
+      s.out_stride = ldy;
+      st->winograd.run(s, x->data_as<float>(), dst, st->epilogue.output_min(),
+                       st->epilogue.output_max(), scratch, ctx.threadpool(), ctx.threads());
+      break;
+    }
+    case Path::kInputConv: {
+      auto s = geometry<nn::InputConvShape>(d, st->win);
+      s.stride_h = st->win.stride[0];
+      s.stride_w = st->win.stride[1];
+      st->input_conv.run(s, x->data_as<float>(), dst, st->epilogue.output_min(),
+                         st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
+      break;
+    }
+    case Path::kDepthwise: {
+      auto s = geometry<nn::DepthwiseShape>(d, st->win);
+      s.stride_h = st->win.stride[0];
+      s.stride_w = st->win.stride[1];
+      st->depthwise.run(s, x->data_as<float>(), dst, st->epilogue.output_min(),
+                        st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
+      break;
+    }
+    case Path::kSgemm: {
+      const Tensor* w = ctx.input(1);
+      const nn::Window& v = st->win;
+      nn::SgemmArgs g;
+      g.m = pixels;
+      g.n = m;
+      g.k = w->shape[1] * w->shape[2] * w->shape[3];
+      g.b_packed = st->packed.data();
+      g.bias = st->bias.empty() ? nullptr : st->bias.data();
+      g.c = dst;
+      g.ldc = ldy;
+      g.out_min = st->epilogue.output_min();
+      g.out_max = st->epilogue.output_max();
+      g.silu = st->silu;
+      g.silu_alpha = st->silu_alpha;
+      nn::SgemmConv cv;
+      const bool pointwise = w->shape[1] == 1 && w->shape[2] == 1 && v.stride[0] == 1 &&
+                             v.stride[1] == 1 && v.pad_begin[0] == 0 && v.pad_begin[1] == 0 &&
+                             v.out[0] == d[1] && v.out[1] == d[2];
+      if (pointwise) {  // the pixels are A's rows as they are
+        g.a = x->data_as<float>();
+        g.lda = d[3];
+      } else {
+        cv.x = x->data_as<float>();
+        cv.in_h = d[1];
+        cv.in_w = d[2];
+        cv.c = d[3];
+        cv.out_h = v.out[0];
+        cv.out_w = v.out[1];
+        cv.kh = w->shape[1];
+        cv.kw = w->shape[2];
+        cv.stride_h = v.stride[0];
+        cv.stride_w = v.stride[1];
+        cv.dil_h = v.dilation[0];
+        cv.dil_w = v.dilation[1];
+        cv.pad_top = v.pad_begin[0];
+        cv.pad_left = v.pad_begin[1];
+        g.conv = &cv;
+      }
+      nn::sgemm(g, nullptr, ctx.threadpool());
+      break;
+    }
+    case Path::kXnnpack:
+      PARALLAX_RETURN_IF_ERROR(xnn::check(
+          xnn_setup_convolution2d_nhwc_f32(
+              st->op.get(), static_cast<size_t>(x->shape[0]), static_cast<size_t>(x->shape[1]),
+              static_cast<size_t>(x->shape[2]), x->data_as<float>(), dst, ctx.threadpool()),
+          "setup convolution"));
+      PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
+      break;
+  }
+  // ldy == m here whenever post holds: an activation after the product sees it dense.
+  if (post) PARALLAX_RETURN_IF_ERROR(st->epilogue.apply(ctx, dst, static_cast<size_t>(pixels * m)));
+  if (staged) {
+    for (int64_t p = 0; p < pixels; ++p) {
+      std::memcpy(y_range + p * st->out_channels, dst + p * m,
+                  static_cast<size_t>(m) * sizeof(float));
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace parallax::rt::kernels

@@ -88,6 +88,8 @@ class Epilogue {
   float output_max() const { return max_; }
   // Applies the rest of the activation to y[0, n) in place after the operator ran.
   Status apply(KernelContext& ctx, float* y, size_t n) const;
+  // Whether apply() does anything (an activation beyond the output_min / output_max clamp).
+  bool active() const { return gelu_ || silu_ || loop_ || static_cast<bool>(unary_); }
 
  private:
   nn::Activation act_;
