@@ -67,7 +67,9 @@ std::string fused_op(const Rewriter& rw, ir::NodeId p) {
   if (rw.is(p, "Conv")) return "FusedConv";
   if (rw.is(p, "Gemm")) return "FusedGemm";
   if (rw.is(p, "MatMul")) return "FusedMatMul";
-  for (const char* op : {"FusedConv", "FusedGemm", "FusedMatMul"}) {
+  // ConvNhwc exists from layout on (which runs fuse_activation again for the BatchNormalization
+  // and AveragePool nodes it turns into convolutions) and takes the same activations.
+  for (const char* op : {"FusedConv", "FusedGemm", "FusedMatMul", "ConvNhwc"}) {
     if (rw.is(p, op, kParallaxDomain) && attr_string(rw.node(p), "activation", "").empty())
       return op;
   }

@@ -12,6 +12,7 @@
 #include "passes/backend.h"
 #include "passes/canonicalize_rewriter.h"
 #include "passes/eliminate_dead_code.h"
+#include "passes/fuse_activation.h"
 #include "passes/layout_rules.h"
 
 namespace parallax::passes {
@@ -503,7 +504,11 @@ rt::Status LayoutPass::run() {
 }  // namespace
 
 rt::Status assign_layout(ir::Graph& g, const CompileOptions& options) {
-  return LayoutPass(g, options).run();
+  PARALLAX_RETURN_IF_ERROR(LayoutPass(g, options).run());
+  // BatchNormalization and counted-padding AveragePool became ConvNhwc here, after
+  // canonicalize's fuse_activation: an activation after one (DenseNet's BN -> Relu) fuses now.
+  fuse_activation(g);
+  return rt::Status::ok();
 }
 
 }  // namespace parallax::passes

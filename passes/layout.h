@@ -11,6 +11,8 @@
 //                                       GlobalAveragePoolNhwc (same attributes)
 //   AveragePool counting padding     -> ConvNhwc, depthwise, every weight 1 / kernel size
 //   BatchNormalization (inference)   -> ConvNhwc, depthwise 1x1: W = scale, B = shift
+//                                       (these two then take the activation that follows them,
+//                                       fuse_activation: DenseNet's BN -> Relu is one step)
 //   elementwise (Add, Mul, Relu, Clip, Sigmoid, ... )  -> unchanged; a constant operand is
 //                                       unsqueezed to 4-D and permuted like the activations
 //   Concat, Split                    -> axis renumbered

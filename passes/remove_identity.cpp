@@ -12,9 +12,23 @@ bool dropout_is_identity(const Rewriter& rw, const ir::Node& n) {
   return rw.scalar_value(n.inputs[2], &training) && training == 0.0;
 }
 
+// Pad by zero on every side (pads an attribute before opset 11, a constant input from 11 on):
+// the output is the input, whatever the mode.
+bool pads_nothing(const Rewriter& rw, const ir::Node& n) {
+  if (n.opset < 11) return all_equal(attr_ints(n, "pads", {1}), 0);
+  std::vector<double> pads;
+  if (n.inputs.size() < 2 || !rw.constant_values(n.inputs[1], &pads)) return false;
+  for (double p : pads)
+    if (p != 0.0) return false;
+  return true;
+}
+
 bool is_identity(const Rewriter& rw, ir::NodeId id) {
   const ir::Node& n = rw.node(id);
   if (rw.is(id, "Identity")) return true;
+  // A Concat of one tensor (DenseNet's first layer of a block: torch.cat of a one-item list).
+  if (rw.is(id, "Concat")) return n.inputs.size() == 1;
+  if (rw.is(id, "Pad")) return pads_nothing(rw, n);
   if (!rw.is(id, "Dropout") || !dropout_is_identity(rw, n)) return false;
   // The mask must be unread: nothing computes it once the node is gone.
   return n.outputs.size() < 2 || n.outputs[1] < 0 || rw.uses(n.outputs[1]) == 0;

@@ -197,6 +197,39 @@ se (float[2, 4, 9, 9] x) => (float[2, 4, 9, 9] y, float[2, 4, 9, 9] z)
   check_same_outputs(g, l);
 }
 
+TEST_CASE("layout: a BatchNorm's Relu fuses into the convolution the BatchNorm becomes",
+          "[passes][layout]") {
+  // DenseNet's pre-activation: the BatchNorm reads a Concat, so canonicalize has no convolution
+  // to fold it into, and its Relu stays a node until layout makes the BatchNorm a ConvNhwc.
+  const ir::Graph g = canonical(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+dense (float[1, 4, 8, 8] x) => (float[1, 3, 8, 8] y)
+{
+  w1 = Constant <value = float[6, 4, 3, 3] )" +
+                                values(216, 41, -0.5, 0.5) + R"(> ()
+  w2 = Constant <value = float[3, 10, 1, 1] )" +
+                                values(30, 42, -0.5, 0.5) + R"(> ()
+  sc = Constant <value = float[10] )" + values(10, 43, 0.5, 1.5) + R"(> ()
+  bi = Constant <value = float[10] )" + values(10, 44, -0.5, 0.5) + R"(> ()
+  mu = Constant <value = float[10] )" + values(10, 45, -0.5, 0.5) + R"(> ()
+  va = Constant <value = float[10] )" + values(10, 46, 0.5, 2.0) + R"(> ()
+  c = Conv <pads = [1, 1, 1, 1]> (x, w1)
+  cat = Concat <axis = 1> (x, c)
+  n = BatchNormalization (cat, sc, bi, mu, va)
+  r = Relu (n)
+  y = Conv (r, w2)
+}
+)");
+  const Ops go = ops(g);
+  CHECK(std::count(go.begin(), go.end(), "Relu") == 1);
+  const ir::Graph l = with_layout(g);
+  const Ops lo = ops(l);
+  CHECK(std::count(lo.begin(), lo.end(), "Relu") == 0);
+  CHECK(std::count(lo.begin(), lo.end(), "com.parallax.ConvNhwc") == 3);
+  CHECK(has_attr(l, "ConvNhwc", "activation"));
+  check_same_outputs(g, l);
+}
+
 TEST_CASE("layout: a convolution reads its input in NCHW only when few channels come from outside",
           "[passes][layout]") {
   // x (3 channels) feeds an undilated single-group convolution (NCHW read) and an Add inside
