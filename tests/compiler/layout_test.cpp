@@ -209,10 +209,14 @@ dense (float[1, 4, 8, 8] x) => (float[1, 3, 8, 8] y)
                                 values(216, 41, -0.5, 0.5) + R"(> ()
   w2 = Constant <value = float[3, 10, 1, 1] )" +
                                 values(30, 42, -0.5, 0.5) + R"(> ()
-  sc = Constant <value = float[10] )" + values(10, 43, 0.5, 1.5) + R"(> ()
-  bi = Constant <value = float[10] )" + values(10, 44, -0.5, 0.5) + R"(> ()
-  mu = Constant <value = float[10] )" + values(10, 45, -0.5, 0.5) + R"(> ()
-  va = Constant <value = float[10] )" + values(10, 46, 0.5, 2.0) + R"(> ()
+  sc = Constant <value = float[10] )" +
+                                values(10, 43, 0.5, 1.5) + R"(> ()
+  bi = Constant <value = float[10] )" +
+                                values(10, 44, -0.5, 0.5) + R"(> ()
+  mu = Constant <value = float[10] )" +
+                                values(10, 45, -0.5, 0.5) + R"(> ()
+  va = Constant <value = float[10] )" +
+                                values(10, 46, 0.5, 2.0) + R"(> ()
   c = Conv <pads = [1, 1, 1, 1]> (x, w1)
   cat = Concat <axis = 1> (x, c)
   n = BatchNormalization (cat, sc, bi, mu, va)
