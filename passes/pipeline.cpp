@@ -8,6 +8,7 @@
 #include "passes/branches.h"
 #include "passes/canonicalize.h"
 #include "passes/concat_in_place.h"
+#include "passes/dense_concat.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/fuse_attention.h"
 #include "passes/fuse_conv_maxpool.h"
@@ -80,6 +81,14 @@ const std::vector<PassInfo>& pipeline() {
        "1x1 ConvNhwc feeding only a depthwise ConvNhwc -> com.parallax.ExpandDepthwiseNhwc",
        [](PassContext& c) {
          fuse_expand_depthwise(c.graph);
+         return rt::Status::ok();
+       }},
+      // dense-concat after layout (the ConvNhwc nodes it chains and their readers) and before
+      // concat-in-place, which would take the block's single Concats apart.
+      {"dense-concat",
+       "DenseNet's growing Concats: one buffer per block, layers write and read it in place",
+       [](PassContext& c) {
+         dense_concat(c.graph);
          return rt::Status::ok();
        }},
       // concat-in-place after the NHWC fusions (a fused node is no ConvNhwc it chains) and

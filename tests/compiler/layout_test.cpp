@@ -18,6 +18,7 @@
 #include "parallax/runtime/executor.h"
 #include "passes/canonicalize.h"
 #include "passes/concat_in_place.h"
+#include "passes/dense_concat.h"
 #include "passes/fuse_conv_maxpool.h"
 #include "passes/fuse_expand_depthwise.h"
 #include "passes/pipeline.h"
@@ -541,6 +542,86 @@ TEST_CASE("concat-in-place: a Concat with any other input, or an input also retu
     CHECK_FALSE(passes::concat_in_place(f));
     const Ops fo = ops(f);
     CHECK(std::count(fo.begin(), fo.end(), "Concat") == 1);
+  }
+}
+
+// A DenseNet block of three layers (BatchNorm, Relu, convolution: 3x3, 3x3, 1x1, five channels
+// each) over a six-channel input, then a 1x1 convolution of the whole block. `order`: the third
+// layer's Concat lists its inputs (x0, f2, f1) instead; `out`: f1 is also returned.
+std::string dense_block(bool order, bool out) {
+  std::string text = R"(
+<ir_version: 8, opset_import: ["" : 13]>
+dense (float[1, 4, 8, 8] x) => (float[1, 3, 8, 8] y)" +
+                     std::string(out ? ", float[1, 5, 8, 8] f1" : "") + R"()
+{
+  w0 = Constant <value = float[6, 4, 3, 3] )" +
+                     values(216, 51, -0.4, 0.4) + R"(> ()
+  w1 = Constant <value = float[5, 6, 3, 3] )" +
+                     values(270, 52, -0.3, 0.3) + R"(> ()
+  w2 = Constant <value = float[5, 11, 3, 3] )" +
+                     values(495, 53, -0.3, 0.3) + R"(> ()
+  w3 = Constant <value = float[5, 16, 1, 1] )" +
+                     values(80, 54, -0.4, 0.4) + R"(> ()
+  wy = Constant <value = float[3, 21, 1, 1] )" +
+                     values(63, 55, -0.4, 0.4) + R"(> ()
+)";
+  const auto bn = [&](int k, int c) {
+    const std::string n = std::to_string(k), cs = std::to_string(c);
+    return "  s" + n + " = Constant <value = float[" + cs + "] " + values(c, 60 + k, 0.5, 1.5) +
+           "> ()\n  b" + n + " = Constant <value = float[" + cs + "] " +
+           values(c, 70 + k, -0.5, 0.5) + "> ()\n  m" + n + " = Constant <value = float[" + cs +
+           "] " + values(c, 80 + k, -0.5, 0.5) + "> ()\n  v" + n + " = Constant <value = float[" +
+           cs + "] " + values(c, 90 + k, 0.5, 2.0) + "> ()\n  n" + n + " = BatchNormalization (" +
+           (k == 1 ? std::string("x0") : "c" + n) + ", s" + n + ", b" + n + ", m" + n + ", v" + n +
+           ")\n  r" + n + " = Relu (n" + n + ")\n";
+  };
+  text += "  x0 = Conv <pads = [1, 1, 1, 1]> (x, w0)\n";
+  text += bn(1, 6) + "  f1 = Conv <pads = [1, 1, 1, 1]> (r1, w1)\n";
+  text += "  c2 = Concat <axis = 1> (x0, f1)\n";
+  text += bn(2, 11) + "  f2 = Conv <pads = [1, 1, 1, 1]> (r2, w2)\n";
+  text +=
+      order ? "  c3 = Concat <axis = 1> (x0, f2, f1)\n" : "  c3 = Concat <axis = 1> (x0, f1, f2)\n";
+  text += bn(3, 16) + "  f3 = Conv (r3, w3)\n";
+  text += "  c4 = Concat <axis = 1> (x0, f1, f2, f3)\n  y = Conv (c4, wy)\n}\n";
+  return text;
+}
+
+TEST_CASE("dense-concat: a dense block's layers write one buffer and read its first channels",
+          "[passes][layout]") {
+  const ir::Graph g = canonical(dense_block(false, false));
+  ir::Graph f = with_layout(g);
+  CHECK(passes::dense_concat(f));
+  rt::Status v = ir::verify(f);
+  INFO(v.message());
+  REQUIRE(v.is_ok());
+  const Ops fo = ops(f);
+  CHECK(std::count(fo.begin(), fo.end(), "Concat") == 0);
+  CHECK(std::count(fo.begin(), fo.end(), "Pad") == 1);
+  CHECK(has_attr(f, "ConvNhwc", "input_channels"));
+  check_same_outputs(g, f);
+
+  // The whole pipeline: the block is one buffer, Pad's output and each layer in place.
+  ir::Graph c = g;
+  ir::Plan plan;
+  const passes::CompileOptions options;
+  passes::PassContext ctx{c, plan, options};
+  rt::Status s = passes::run_pipeline(ctx, passes::PipelineOptions{});
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+  const ir::ValueId c4 = find_value(c, "c4");
+  REQUIRE(c4 >= 0);
+  int links = 0;
+  for (ir::ValueId x = c4; plan.memory.in_place_of[x] >= 0; x = plan.memory.in_place_of[x]) ++links;
+  CHECK(links == 3);
+  check_same_outputs(g, c, &plan);
+}
+
+TEST_CASE("dense-concat: Concats that are not prefixes of one another, or a returned layer, stay",
+          "[passes][layout]") {
+  for (const bool order : {true, false}) {
+    const ir::Graph g = canonical(dense_block(order, !order));
+    ir::Graph f = with_layout(g);
+    CHECK_FALSE(passes::dense_concat(f));
   }
 }
 

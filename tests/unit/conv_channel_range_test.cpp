@@ -1,10 +1,11 @@
 // Unit tests of ConvNhwc writing a channel range of a wider output (output_channels,
-// output_channel_offset and the `into` input 3; made by passes/concat_in_place.h). On randomized
+// output_channel_offset and the `into` input 3; made by passes/concat_in_place.h) and reading
+// the first channels of a wider input (input_channels; passes/dense_concat.h). On randomized
 // shapes taking every path of ConvNhwc (a 1x1 product, Winograd, im2col / XNNPACK with strides
 // and 5x5 windows, depthwise, the NCHW-image convolution) and activations applied in the kernel
 // and after it (HardSwish, LeakyRelu: the staged path), on 1, 2 and 3 threads: the range must
-// hold exactly the plain ConvNhwc's output and every other channel `into`'s. Bad attributes and
-// shapes give errors naming them.
+// hold exactly the plain ConvNhwc's output over the input's first channels, and every other
+// channel `into`'s. Bad attributes and shapes give errors naming them.
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <string>
@@ -27,7 +28,7 @@ void add_activation(int act, std::vector<rt::Attribute>* attrs) {
 
 }  // namespace
 
-TEST_CASE("ConvNhwc writes its channels into a wider output, the rest from into, on every path",
+TEST_CASE("ConvNhwc reads a wider input's first channels and writes a wider output's range",
           "[conv_concat]") {
   if (rt::find_kernel("com.parallax", "ConvNhwc", 1) < 0) return;  // a build without XNNPACK
   for (int iter = 0; iter < 48; ++iter) {
@@ -60,9 +61,10 @@ TEST_CASE("ConvNhwc writes its channels into a wider output, the rest from into,
     }
     const int64_t oh = (h + 2 * pad - k) / stride + 1, ow = (w + 2 * pad - k) / stride + 1;
     const int64_t before = pick(0, 9), after = pick(0, 9), total = before + m + after;
+    const int64_t extra = kind == 5 ? 0 : pick(0, 9);  // X's channels past those read
     INFO("iteration " << iter << " kind " << kind << " activation " << act << " n " << n << " " << h
                       << "x" << w << " cin " << cin << " m " << m << " channels " << total
-                      << " offset " << before);
+                      << " offset " << before << " input channels past " << extra);
     std::vector<rt::Attribute> attrs = {
         attr_ints("kernel_shape", {k, k}), attr_ints("strides", {stride, stride}),
         attr_ints("pads", {pad, pad, pad, pad}), attr_int("group", group)};
@@ -71,6 +73,18 @@ TEST_CASE("ConvNhwc writes its channels into a wider output, the rest from into,
     const std::vector<int64_t> xs =
         kind == 5 ? std::vector<int64_t>{n, cin, h, w} : std::vector<int64_t>{n, h, w, cin};
     const OwnedTensor x = make_tensor<float>(xs, random_values(n * h * w * cin));
+    // The same pixels with `extra` more channels after each.
+    std::vector<float> wide_x(static_cast<size_t>(n * h * w * (cin + extra)));
+    {
+      const std::vector<float> xv = x.values<float>(), more = random_values(n * h * w * extra);
+      for (int64_t p = 0; p < n * h * w; ++p) {
+        std::copy(xv.begin() + p * cin, xv.begin() + (p + 1) * cin,
+                  wide_x.begin() + p * (cin + extra));
+        std::copy(more.begin() + p * extra, more.begin() + (p + 1) * extra,
+                  wide_x.begin() + p * (cin + extra) + cin);
+      }
+    }
+    const OwnedTensor xw = kind == 5 ? x : make_tensor<float>({n, h, w, cin + extra}, wide_x);
     const OwnedTensor wt =
         make_tensor<float>({m, k, k, cin / group}, random_values(m * k * k * (cin / group), 0.5f));
     const OwnedTensor b = make_tensor<float>({m}, random_values(m));
@@ -89,10 +103,11 @@ TEST_CASE("ConvNhwc writes its channels into a wider output, the rest from into,
     std::vector<rt::Attribute> wide = attrs;
     wide.push_back(attr_int("output_channels", total));
     wide.push_back(attr_int("output_channel_offset", before));
+    if (kind != 5) wide.push_back(attr_int("input_channels", cin));
     for (int threads = 1; threads <= 3; ++threads) {
       INFO("threads " << threads);
       const OpResult got =
-          run_threads("ConvNhwc", 1, {&x, &wt, &b, &into}, wide, threads, "com.parallax", 1, 3);
+          run_threads("ConvNhwc", 1, {&xw, &wt, &b, &into}, wide, threads, "com.parallax", 1, 3);
       INFO(got.status.message());
       REQUIRE(got.status.is_ok());
       REQUIRE(got.outputs[0].shape == std::vector<int64_t>{n, oh, ow, total});
@@ -100,7 +115,7 @@ TEST_CASE("ConvNhwc writes its channels into a wider output, the rest from into,
       CHECK(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)) == 0);
       // Without `into` the range is the same; the other channels are whatever was there.
       const OpResult alone =
-          run_threads("ConvNhwc", 1, {&x, &wt, &b}, wide, threads, "com.parallax", 1);
+          run_threads("ConvNhwc", 1, {&xw, &wt, &b}, wide, threads, "com.parallax", 1);
       REQUIRE(alone.status.is_ok());
       const std::vector<float> ya = alone.outputs[0].values<float>();
       bool same = true;
@@ -137,4 +152,13 @@ TEST_CASE("ConvNhwc refuses a channel range or into that does not fit, naming it
   const OpResult r2 = run(8, 0, &small);
   CHECK_FALSE(r2.status.is_ok());
   CHECK(r2.status.message().find("into") != std::string::npos);
+  // Reading more channels than X has, or a prefix of the NCHW image.
+  for (const bool nchw : {false, true}) {
+    std::vector<rt::Attribute> attrs = {attr_ints("kernel_shape", {1, 1}),
+                                        attr_int("input_channels", nchw ? 2 : 5)};
+    if (nchw) attrs.push_back(attr_int("nchw_input", 1));
+    const OpResult r = run_threads("ConvNhwc", 1, {&x, &wt}, attrs, 1, "com.parallax", 1);
+    CHECK_FALSE(r.status.is_ok());
+    CHECK(r.status.message().find("input_channels") != std::string::npos);
+  }
 }

@@ -23,6 +23,7 @@ struct Job {
   const float* w;     // [kh * kw][c]
   const float* bias;  // [c]
   int64_t c, kh, kw;
+  int64_t xs;  // floats between input pixels
   DepthwiseShape s;
   float lo, hi;
   bool silu;
@@ -37,16 +38,16 @@ __attribute__((always_inline)) inline void tile(const Job& j, const float* const
   using F = typename Vec<L>::F;
   using U = typename Vec<L>::U;
   const DepthwiseShape& s = j.s;
-  const int64_t ch = j.c;
-  const int64_t step = s.stride_w * ch;  // between the tile's pixels in the input
+  const int64_t ch = j.c, xs = j.xs;
+  const int64_t step = s.stride_w * xs;  // between the tile's pixels in the input
   F acc[T];
   const F b = *reinterpret_cast<const U*>(j.bias + c);
   for (int t = 0; t < T; ++t) acc[t] = b;
   const int64_t ix0 = ox0 * s.stride_w - s.pad_left;
   for (int64_t ky = ky0; ky < ky1; ++ky) {
     const float* w = j.w + (ky * j.kw + kx0) * ch + c;
-    const float* x = xr[ky] + (ix0 + kx0) * ch + c;
-    for (int64_t kx = kx0; kx < kx1; ++kx, w += ch, x += ch) {
+    const float* x = xr[ky] + (ix0 + kx0) * xs + c;
+    for (int64_t kx = kx0; kx < kx1; ++kx, w += ch, x += xs) {
       const F wv = *reinterpret_cast<const U*>(w);
       for (int t = 0; t < T; ++t) acc[t] += *reinterpret_cast<const U*>(x + t * step) * wv;
     }
@@ -126,7 +127,7 @@ __attribute__((always_inline)) inline void image_rows(const Job& j, int64_t r0, 
     const int64_t iy0 = oy * s.stride_h - s.pad_top;
     for (int64_t ky = 0; ky < j.kh; ++ky) {
       const int64_t iy = iy0 + ky;
-      xr[ky] = iy >= 0 && iy < s.in_h ? j.x + (n * s.in_h + iy) * s.in_w * j.c : nullptr;
+      xr[ky] = iy >= 0 && iy < s.in_h ? j.x + (n * s.in_h + iy) * s.in_w * j.xs : nullptr;
     }
     row<W, T>(j, oy, xr, j.y + r * s.out_w * j.c);
   }
@@ -192,7 +193,8 @@ void DepthwiseConv::run(const DepthwiseShape& s, const float* x, float* y, float
                         float out_max, bool silu, ::pthreadpool* pool) const {
   const int64_t rows = s.n * s.out_h;
   if (rows <= 0 || s.out_w <= 0 || c_ <= 0) return;
-  const Job job{x,       y,       w_.data(), w_.data() + kh_ * kw_ * c_, c_, kh_, kw_, s,
+  const int64_t xs = s.in_stride > 0 ? s.in_stride : c_;
+  const Job job{x,       y,       w_.data(), w_.data() + kh_ * kw_ * c_, c_, kh_, kw_, xs, s,
                 out_min, out_max, silu};
   run_rows(isa().rows, job, rows, pool);
 }
@@ -200,7 +202,8 @@ void DepthwiseConv::run(const DepthwiseShape& s, const float* x, float* y, float
 void DepthwiseConv::run_row(const DepthwiseShape& s, int64_t oy, const float* const* x_rows,
                             float* y_row, float out_min, float out_max, bool silu) const {
   if (s.out_w <= 0 || c_ <= 0) return;
-  const Job job{nullptr, nullptr, w_.data(), w_.data() + kh_ * kw_ * c_, c_, kh_, kw_, s,
+  const int64_t xs = s.in_stride > 0 ? s.in_stride : c_;
+  const Job job{nullptr, nullptr, w_.data(), w_.data() + kh_ * kw_ * c_, c_, kh_, kw_, xs, s,
                 out_min, out_max, silu};
   isa().row(job, oy, x_rows, y_row);
 }

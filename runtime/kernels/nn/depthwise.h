@@ -46,7 +46,8 @@ class DepthwiseConv {
   bool packed() const { return !w_.empty(); }
   int64_t channels() const { return c_; }
 
-  // y = silu?(clamp(depthwise(x) + bias, out_min, out_max)); both tensors NHWC and dense.
+  // y = silu?(clamp(depthwise(x) + bias, out_min, out_max)); both tensors NHWC, y dense, x with
+  // pixel stride s.in_stride (dense when 0: the first C channels of a wider tensor otherwise).
   // `pool` may be null.
   void run(const DepthwiseShape& s, const float* x, float* y, float out_min, float out_max,
            bool silu, ::pthreadpool* pool) const;

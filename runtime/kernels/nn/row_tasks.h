@@ -18,6 +18,9 @@ namespace parallax::rt::kernels::nn {
 struct RowGeometry {
   int64_t n = 0, in_h = 0, in_w = 0, out_h = 0, out_w = 0;
   int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  // Floats from one input pixel to the next, 0 = the channel count (dense). Read by the
+  // depthwise convolution, whose input may be the first channels of a wider NHWC tensor.
+  int64_t in_stride = 0;
 };
 
 // fn(job, r0, r1) computes output rows [r0, r1).

@@ -40,6 +40,11 @@
 // nothing is copied), or left as they are without it. Winograd, sgemm and XNNPACK write the
 // channel range directly (a pixel stride of C); the depthwise and image-convolution paths, and
 // activations applied after the product, go through a dense buffer in scratch first.
+//
+// With input_channels = Ci (set by the dense-concat pass, passes/dense_concat.h) the convolution
+// reads only X's first Ci channels (X's pixel stride stays its channel count): the depthwise,
+// 1x1-on-sgemm and XNNPACK paths read them in place, Winograd and im2col from a dense copy in
+// scratch. Not with nchw_input.
 #include <cstring>
 #include <vector>
 
@@ -78,6 +83,8 @@ struct ConvState {
   float silu_alpha = 1.0f;
   // output_channels and output_channel_offset: Y's channels and this convolution's first one.
   int64_t out_channels = 0, out_offset = 0;
+  int64_t in_channels = 0;  // input_channels: X's first channels read, 0 = all of them
+  int64_t x_stride = -1;    // X's pixel stride (its channel count) the operator was made for
 };
 
 // The paths of ConvNhwc (run() tries them in this order).
@@ -103,11 +110,21 @@ bool activation_in_kernel(const ConvState& st, Path p) {
 // affected and stay.
 bool own_gemm_conv() { return nn::simd_level() == nn::SimdLevel::kAvx2; }
 
-// X's dimensions in NHWC order, whichever layout it is stored in.
-void nhwc_dims(const ConvState& st, const int64_t* x, int64_t* out) {
+// X's dimensions in NHWC order, whichever layout it is stored in, with the channels the
+// convolution reads (input_channels) as out[3]; *x_stride = X's own channel count.
+Status nhwc_dims(const ConvState& st, const int64_t* x, int64_t* out, int64_t* x_stride) {
   const int64_t d[4] = {x[0], x[st.nchw_input ? 2 : 1], x[st.nchw_input ? 3 : 2],
                         x[st.nchw_input ? 1 : 3]};
   std::copy(d, d + 4, out);
+  *x_stride = d[3];
+  if (st.in_channels > 0) {
+    if (st.in_channels > d[3]) {
+      return Status::invalid("input_channels " + std::to_string(st.in_channels) +
+                             " is more than X's " + std::to_string(d[3]));
+    }
+    out[3] = st.in_channels;
+  }
+  return Status::ok();
 }
 
 // True when the convolution is depthwise, nn::DepthwiseConv computes it with the activation in
@@ -138,6 +155,13 @@ S geometry(const int64_t* x, const nn::Window& win) {
   s.pad_top = win.pad_begin[0];
   s.pad_left = win.pad_begin[1];
   return s;
+}
+
+// Whether a convolution of W (OHWI) over NHWC input dims d is a plain product of the pixels
+// and the weights: 1x1, stride 1, no padding, the output the input's size.
+bool is_pointwise(const Shape& w, const nn::Window& v, const int64_t* d) {
+  return w[1] == 1 && w[2] == 1 && v.stride[0] == 1 && v.stride[1] == 1 && v.pad_begin[0] == 0 &&
+         v.pad_begin[1] == 0 && v.out[0] == d[1] && v.out[1] == d[2];
 }
 
 // True when the convolution is one Winograd F(4x4, 3x3) computes and it pays off there.
@@ -172,8 +196,9 @@ Status check_inputs(const KernelContext& ctx, const Tensor** w, const Tensor** b
   return Status::ok();
 }
 
-// (Re)creates the operator for input x [N, H, W, C].
-Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
+// (Re)creates the operator for input x [N, H, W, C] whose pixels are x_stride floats apart.
+Status create(KernelContext& ctx, ConvState* st, const int64_t* x, int64_t x_stride) {
+  st->x_stride = x_stride;
   const Tensor* w = nullptr;
   const Tensor* b = nullptr;
   PARALLAX_RETURN_IF_ERROR(check_inputs(ctx, &w, &b));
@@ -248,7 +273,7 @@ Status create(KernelContext& ctx, ConvState* st, const int64_t* x) {
           u32(v.pad_begin[0]), u32(v.pad_end[1]), u32(v.pad_end[0]), u32(v.pad_begin[1]),
           u32(kernel[0]), u32(kernel[1]), u32(v.stride[0]), u32(v.stride[1]), u32(v.dilation[0]),
           u32(v.dilation[1]), u32(group), static_cast<size_t>(cg), static_cast<size_t>(m / group),
-          static_cast<size_t>(x[3]), static_cast<size_t>(out_stride), w->data_as<float>(),
+          static_cast<size_t>(x_stride), static_cast<size_t>(out_stride), w->data_as<float>(),
           b ? b->data_as<float>() : nullptr, st->epilogue.output_min(), st->epilogue.output_max(),
           0, st->op.out()),
       "create convolution"));
@@ -269,6 +294,10 @@ Status ConvNhwc_prepare(KernelContext& ctx) {
   auto* st = new ConvState;
   ctx.state() = st;  // released by the executor even if what follows fails
   st->nchw_input = ctx.attr_int("nchw_input", 0) != 0;
+  st->in_channels = ctx.attr_int("input_channels", 0);
+  if (st->in_channels < 0 || (st->in_channels > 0 && st->nchw_input)) {
+    return Status::invalid("input_channels must be positive, and not with nchw_input");
+  }
   const int64_t m = w->shape[0];
   st->out_channels = ctx.attr_int("output_channels", m);
   st->out_offset = ctx.attr_int("output_channel_offset", 0);
@@ -285,9 +314,9 @@ Status ConvNhwc_prepare(KernelContext& ctx) {
   }
   PARALLAX_RETURN_IF_ERROR(st->epilogue.init(ctx));
   if (x->shape[1] >= 0 && x->shape[2] >= 0 && x->shape[3] >= 0) {
-    int64_t d[4];
-    nhwc_dims(*st, x->shape.data(), d);
-    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
+    int64_t d[4], x_stride = 0;
+    PARALLAX_RETURN_IF_ERROR(nhwc_dims(*st, x->shape.data(), d, &x_stride));
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d, x_stride));
     // The spatial size is static, so run never re-creates: the transformed weights are all
     // that W and B are read as from now on.
     if (st->use_winograd || st->use_depthwise || st->nchw_input || st->use_sgemm) {
@@ -308,11 +337,11 @@ Status ConvNhwc(KernelContext& ctx) {
   if (x->dtype != DType::kFloat32 || x->shape.rank != 4) {
     return Status::invalid("X must be a 4-D float32 tensor (NHWC), got " + x->shape.to_string());
   }
-  int64_t d[4];  // X's dimensions in NHWC order
-  nhwc_dims(*st, x->shape.dims, d);
+  int64_t d[4], x_stride = 0;  // X's dimensions in NHWC order (channels read), pixel stride
+  PARALLAX_RETURN_IF_ERROR(nhwc_dims(*st, x->shape.dims, d, &x_stride));
   if ((!st->op && !st->use_winograd && !st->use_depthwise && !st->nchw_input && !st->use_sgemm) ||
-      st->in_h != d[1] || st->in_w != d[2]) {
-    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d));
+      st->in_h != d[1] || st->in_w != d[2] || st->x_stride != x_stride) {
+    PARALLAX_RETURN_IF_ERROR(create(ctx, st, d, x_stride));
   }
   const int64_t m = ctx.input(1)->shape[0];
   if (d[3] != ctx.input(1)->shape[3] * ctx.attr_int("group", 1)) {
@@ -346,18 +375,35 @@ Status ConvNhwc(KernelContext& ctx) {
   const size_t work = path == Path::kWinograd
                           ? (st->winograd.scratch_bytes(wino, ctx.threads()) + 63) / 64 * 64
                           : 0;
+  // X's first d[3] of x_stride channels: read in place by the paths that take a pixel stride
+  // (depthwise, XNNPACK, a 1x1 product on sgemm), else copied dense after `work`.
+  const bool pointwise = path == Path::kSgemm && is_pointwise(ctx.input(1)->shape, st->win, d);
+  const bool in_staged =
+      x_stride != d[3] && (path == Path::kWinograd || (path == Path::kSgemm && !pointwise));
+  const int64_t in_pixels = d[0] * d[1] * d[2];
+  const size_t in_bytes =
+      in_staged ? (static_cast<size_t>(in_pixels * d[3]) * sizeof(float) + 63) / 64 * 64 : 0;
   const size_t stage_bytes = staged ? static_cast<size_t>(pixels * m) * sizeof(float) : 0;
-  auto* scratch =
-      work + stage_bytes > 0 ? static_cast<uint8_t*>(ctx.scratch(work + stage_bytes)) : nullptr;
+  const size_t scratch_bytes = work + in_bytes + stage_bytes;
+  auto* scratch = scratch_bytes > 0 ? static_cast<uint8_t*>(ctx.scratch(scratch_bytes)) : nullptr;
+  const float* xd = x->data_as<float>();
+  if (in_staged) {
+    auto* dense = reinterpret_cast<float*>(scratch + work);
+    for (int64_t p = 0; p < in_pixels; ++p) {
+      std::memcpy(dense + p * d[3], xd + p * x_stride, static_cast<size_t>(d[3]) * sizeof(float));
+    }
+    xd = dense;
+  }
+  const int64_t x_pixel = in_staged ? d[3] : x_stride;  // floats between xd's pixels
   float* const y_range = y->data_as<float>() + st->out_offset;
-  float* const dst = staged ? reinterpret_cast<float*>(scratch + work) : y_range;
+  float* const dst = staged ? reinterpret_cast<float*>(scratch + work + in_bytes) : y_range;
   const int64_t ldy = staged ? m : st->out_channels;
   switch (path) {
     case Path::kWinograd: {
       auto s = wino;
       s.out_stride = ldy;
-      st->winograd.run(s, x->data_as<float>(), dst, st->epilogue.output_min(),
-                       st->epilogue.output_max(), scratch, ctx.threadpool(), ctx.threads());
+      st->winograd.run(s, xd, dst, st->epilogue.output_min(), st->epilogue.output_max(), scratch,
+                       ctx.threadpool(), ctx.threads());
       break;
     }
     case Path::kInputConv: {
@@ -372,8 +418,9 @@ Status ConvNhwc(KernelContext& ctx) {
       auto s = geometry<nn::DepthwiseShape>(d, st->win);
       s.stride_h = st->win.stride[0];
       s.stride_w = st->win.stride[1];
-      st->depthwise.run(s, x->data_as<float>(), dst, st->epilogue.output_min(),
-                        st->epilogue.output_max(), st->fused_silu, ctx.threadpool());
+      s.in_stride = x_pixel;
+      st->depthwise.run(s, xd, dst, st->epilogue.output_min(), st->epilogue.output_max(),
+                        st->fused_silu, ctx.threadpool());
       break;
     }
     case Path::kSgemm: {
@@ -392,14 +439,11 @@ Status ConvNhwc(KernelContext& ctx) {
       g.silu = st->silu;
       g.silu_alpha = st->silu_alpha;
       nn::SgemmConv cv;
-      const bool pointwise = w->shape[1] == 1 && w->shape[2] == 1 && v.stride[0] == 1 &&
-                             v.stride[1] == 1 && v.pad_begin[0] == 0 && v.pad_begin[1] == 0 &&
-                             v.out[0] == d[1] && v.out[1] == d[2];
       if (pointwise) {  // the pixels are A's rows as they are
-        g.a = x->data_as<float>();
-        g.lda = d[3];
+        g.a = xd;
+        g.lda = x_pixel;
       } else {
-        cv.x = x->data_as<float>();
+        cv.x = xd;
         cv.in_h = d[1];
         cv.in_w = d[2];
         cv.c = d[3];
@@ -422,7 +466,7 @@ Status ConvNhwc(KernelContext& ctx) {
       PARALLAX_RETURN_IF_ERROR(xnn::check(
           xnn_setup_convolution2d_nhwc_f32(
               st->op.get(), static_cast<size_t>(x->shape[0]), static_cast<size_t>(x->shape[1]),
-              static_cast<size_t>(x->shape[2]), x->data_as<float>(), dst, ctx.threadpool()),
+              static_cast<size_t>(x->shape[2]), xd, dst, ctx.threadpool()),
           "setup convolution"));
       PARALLAX_RETURN_IF_ERROR(st->op.run(ctx));
       break;
