@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "copy.h"
-#include "fill.h"
 
 namespace parallax::rt::kernels {
 
@@ -133,19 +132,19 @@ Status Pad(KernelContext& ctx) {
         off += i * in_strides[d];
       }
       if (is_fill) {
-        fill_bytes(dst, width, &fill, sizeof(U));
+        std::fill(dst, dst + width, fill);
       } else {
         const U* s = src + off;
-        for (int64_t o = 0; o < lo; ++o) {
-          const int64_t i = pad_source(o, before[last], in_width, mode);
-          dst[o] = i < 0 ? fill : s[i];
+        if (mode == PadMode::kConstant) {  // the columns outside [lo, hi) are all fill
+          std::fill(dst, dst + lo, fill);
+          std::fill(dst + hi, dst + width, fill);
+        } else {
+          for (int64_t o = 0; o < lo; ++o) dst[o] = s[pad_source(o, before[last], in_width, mode)];
+          for (int64_t o = hi; o < width; ++o)
+            dst[o] = s[pad_source(o, before[last], in_width, mode)];
         }
         if (hi > lo)
           std::memcpy(dst + lo, s + (lo - before[last]), static_cast<size_t>(hi - lo) * sizeof(U));
-        for (int64_t o = hi; o < width; ++o) {
-          const int64_t i = pad_source(o, before[last], in_width, mode);
-          dst[o] = i < 0 ? fill : s[i];
-        }
       }
       for (int d = last - 1; d >= 0; --d) {
         if (++idx[d] < out.dims[d]) break;
