@@ -37,42 +37,46 @@ bool rewrite_at(Rewriter& rw, ir::NodeId cat, const std::vector<int32_t>& pos) {
     parts.push_back({conv, t, offset});
     offset += rw.value(t).dims[3];
   }
-  const ir::Value& yv = rw.value(y);
-  if (offset != yv.dims[3]) return false;
-  const std::vector<int64_t> dims = yv.dims;
-  const std::vector<std::string> dim_params = yv.dim_params;
+  if (offset != rw.value(y).dims[3]) return false;
   std::sort(parts.begin(), parts.end(),
             [&](const Part& a, const Part& b) { return pos[a.conv] < pos[b.conv]; });
   rw.erase(cat);
-  ir::Graph& g = rw.graph();
   ir::ValueId previous = -1;
   for (size_t j = 0; j < parts.size(); ++j) {
-    const ir::Node& cv = rw.node(parts[j].conv);
-    std::vector<ir::ValueId> inputs = cv.inputs;
-    if (previous >= 0) {
-      inputs.resize(4, -1);
-      inputs[3] = previous;
-    }
-    std::vector<rt::Attribute> attrs = cv.attrs;
-    attrs.push_back(make_attr_int("output_channels", offset));
-    attrs.push_back(make_attr_int("output_channel_offset", parts[j].offset));
-    const std::string name = cv.name;
-    rw.replace(parts[j].conv, name, "ConvNhwc", kParallaxDomain, kParallaxOpset, std::move(inputs),
-               std::move(attrs));
-    if (j + 1 < parts.size()) {  // the partly written concatenation, a link of the chain
-      g.values[parts[j].value].dims = dims;
-      g.values[parts[j].value].dim_params = dim_params;
-      previous = parts[j].value;
-    } else {  // the last link writes the Concat's output
-      g.values[parts[j].value].producer = -1;
-      g.nodes[parts[j].conv].outputs[0] = y;
-      g.values[y].producer = parts[j].conv;
-    }
+    previous =
+        write_channels_into(rw, parts[j].conv, previous, y, parts[j].offset, j + 1 == parts.size());
   }
   return true;
 }
 
 }  // namespace
+
+ir::ValueId write_channels_into(Rewriter& rw, ir::NodeId conv, ir::ValueId into, ir::ValueId result,
+                                int64_t offset, bool last) {
+  ir::Graph& g = rw.graph();
+  const ir::Node& cv = rw.node(conv);
+  const ir::ValueId own = cv.outputs[0];
+  std::vector<ir::ValueId> inputs = cv.inputs;
+  if (into >= 0) {
+    inputs.resize(4, -1);
+    inputs[3] = into;
+  }
+  std::vector<rt::Attribute> attrs = cv.attrs;
+  attrs.push_back(make_attr_int("output_channels", g.values[result].dims[3]));
+  attrs.push_back(make_attr_int("output_channel_offset", offset));
+  const std::string name = cv.name;
+  rw.replace(conv, name, "ConvNhwc", kParallaxDomain, kParallaxOpset, std::move(inputs),
+             std::move(attrs));
+  if (!last) {  // a partly written concatenation: the convolution's own value, widened
+    g.values[own].dims = g.values[result].dims;
+    g.values[own].dim_params = g.values[result].dim_params;
+    return own;
+  }
+  g.values[own].producer = -1;
+  g.nodes[conv].outputs[0] = result;
+  g.values[result].producer = conv;
+  return result;
+}
 
 bool concat_in_place(ir::Graph& g) {
   std::vector<int32_t> pos(g.nodes.size(), -1);

@@ -32,6 +32,17 @@
 
 namespace parallax::passes {
 
+class Rewriter;
+
 bool concat_in_place(ir::Graph& g);
+
+// One link of such a chain (also dense_concat.h's): ConvNhwc `conv` (one output, no `into` yet)
+// writes its channels from `offset` on of a tensor shaped like `result`, over `into` (its new
+// input 3; -1 for none). Unless `last`, the convolution's own output value takes result's shape
+// and is the link's output; with `last`, the convolution produces `result` itself (whose
+// producer the caller has erased) and its own value is left without one. Returns the link's
+// output. Touches `conv`.
+ir::ValueId write_channels_into(Rewriter& rw, ir::NodeId conv, ir::ValueId into, ir::ValueId result,
+                                int64_t offset, bool last);
 
 }  // namespace parallax::passes

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "passes/canonicalize_rewriter.h"
+#include "passes/concat_in_place.h"
 
 namespace parallax::passes {
 namespace {
@@ -111,26 +112,8 @@ bool rewrite_group(Rewriter& rw, std::vector<ir::NodeId> group, const std::vecto
   }
   rw.erase(last);
   // The layers' convolutions: a chain of in-place links, the last producing y.
-  for (size_t i = 1; i <= layers; ++i) {
-    const ir::Node& cv = rw.node(convs[i]);
-    std::vector<ir::ValueId> inputs = cv.inputs;
-    inputs.resize(4, -1);
-    inputs[3] = held[i - 1];
-    std::vector<rt::Attribute> attrs = cv.attrs;
-    attrs.push_back(make_attr_int("output_channels", channels));
-    attrs.push_back(make_attr_int("output_channel_offset", first[i]));
-    const std::string name = cv.name;
-    rw.replace(convs[i], name, "ConvNhwc", kParallaxDomain, kParallaxOpset, std::move(inputs),
-               std::move(attrs));
-    if (i < layers) {
-      g.values[all[i]].dims = dims;
-      g.values[all[i]].dim_params = rw.value(y).dim_params;
-    } else {
-      g.values[all[i]].producer = -1;
-      g.nodes[convs[i]].outputs[0] = y;
-      g.values[y].producer = convs[i];
-    }
-  }
+  for (size_t i = 1; i <= layers; ++i)
+    write_channels_into(rw, convs[i], held[i - 1], y, first[i], i == layers);
   return true;
 }
 

@@ -461,6 +461,23 @@ TEST_CASE("fuse-conv-maxpool: the stem's convolution and max pool become one nod
   CHECK_FALSE(passes::fuse_conv_maxpool(f));
 }
 
+// Runs the whole default pipeline on *g, filling *plan (branches, schedule, memory).
+void compile_planned(ir::Graph* g, ir::Plan* plan) {
+  const passes::CompileOptions options;
+  passes::PassContext ctx{*g, *plan, options};
+  rt::Status s = passes::run_pipeline(ctx, passes::PipelineOptions{});
+  INFO(s.message());
+  REQUIRE(s.is_ok());
+}
+
+// How many in-place links lead back from v (each sharing the previous value's offset).
+int in_place_links(const ir::Plan& plan, ir::ValueId v) {
+  int links = 0;
+  for (; plan.memory.in_place_of[v] >= 0; v = plan.memory.in_place_of[v], ++links)
+    CHECK(plan.memory.offset[v] == plan.memory.offset[plan.memory.in_place_of[v]]);
+  return links;
+}
+
 // A SqueezeNet-like fire module with three expansions (1x1, 3x3, 5x5) concatenated in an order
 // other than the region's, then a 1x1 convolution. `out`: the 1x1 expansion is also returned;
 // `pool`: the 5x5 expansion is a max pool instead.
@@ -516,21 +533,12 @@ TEST_CASE("concat-in-place: a fire module's convolutions write the Concat's chan
   // before), and the outputs are the same.
   ir::Graph c = g;
   ir::Plan plan;
-  const passes::CompileOptions options;
-  passes::PassContext ctx{c, plan, options};
-  rt::Status s = passes::run_pipeline(ctx, passes::PipelineOptions{});
-  INFO(s.message());
-  REQUIRE(s.is_ok());
+  compile_planned(&c, &plan);
   const ir::ValueId cat = find_value(c, "cat");
   REQUIRE(cat >= 0);
   REQUIRE(c.values[cat].producer >= 0);
   CHECK(c.nodes[c.values[cat].producer].op_type == "ConvNhwc");
-  int links = 0;
-  for (ir::ValueId x = cat; plan.memory.in_place_of[x] >= 0; x = plan.memory.in_place_of[x]) {
-    CHECK(plan.memory.offset[x] == plan.memory.offset[plan.memory.in_place_of[x]]);
-    ++links;
-  }
-  CHECK(links == 2);
+  CHECK(in_place_links(plan, cat) == 2);
   check_same_outputs(g, c, &plan);
 }
 
@@ -603,16 +611,10 @@ TEST_CASE("dense-concat: a dense block's layers write one buffer and read its fi
   // The whole pipeline: the block is one buffer, Pad's output and each layer in place.
   ir::Graph c = g;
   ir::Plan plan;
-  const passes::CompileOptions options;
-  passes::PassContext ctx{c, plan, options};
-  rt::Status s = passes::run_pipeline(ctx, passes::PipelineOptions{});
-  INFO(s.message());
-  REQUIRE(s.is_ok());
+  compile_planned(&c, &plan);
   const ir::ValueId c4 = find_value(c, "c4");
   REQUIRE(c4 >= 0);
-  int links = 0;
-  for (ir::ValueId x = c4; plan.memory.in_place_of[x] >= 0; x = plan.memory.in_place_of[x]) ++links;
-  CHECK(links == 3);
+  CHECK(in_place_links(plan, c4) == 3);
   check_same_outputs(g, c, &plan);
 }
 
