@@ -23,7 +23,8 @@
 // once and nothing else reads, and none is a graph output. A Concat with any other input
 // (a pool, a Concat, a region input) is left as it is.
 //
-// Runs: after layout (which makes the ConvNhwc nodes) and the NHWC fusions, before place.
+// Runs: after layout (which makes the ConvNhwc nodes), the NHWC fusions and dense-concat, before
+// place.
 //
 //   concat_in_place(graph);   // true when it rewrote anything
 #pragma once

@@ -25,7 +25,7 @@
 // reader of the Concat feeds the convolution that extends it.
 //
 // Runs: after layout (ConvNhwc, and the BatchNorm -> Relu it fuses: the readers) and before
-// concat-in-place, which would take the single Concats apart.
+// concat-in-place (which leaves these Concats alone: their inputs have several readers).
 //
 //   dense_concat(graph);   // true when it rewrote anything
 #pragma once

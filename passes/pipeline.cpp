@@ -83,8 +83,9 @@ const std::vector<PassInfo>& pipeline() {
          fuse_expand_depthwise(c.graph);
          return rt::Status::ok();
        }},
-      // dense-concat after layout (the ConvNhwc nodes it chains and their readers) and before
-      // concat-in-place, which would take the block's single Concats apart.
+      // dense-concat after layout (the ConvNhwc nodes it chains and their readers, with the
+      // BatchNorm -> Relu layout fuses) and before place; the two Concat passes match disjoint
+      // patterns (here the layer outputs have several readers, there one), so either order works.
       {"dense-concat",
        "DenseNet's growing Concats: one buffer per block, layers write and read it in place",
        [](PassContext& c) {
