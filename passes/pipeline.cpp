@@ -23,6 +23,17 @@
 
 namespace parallax::passes {
 
+namespace {
+
+// A pipeline entry for a graph rewrite that cannot fail (it returns whether it changed anything).
+template <bool (*Rewrite)(ir::Graph&)>
+rt::Status rewrite(PassContext& c) {
+  Rewrite(c.graph);
+  return rt::Status::ok();
+}
+
+}  // namespace
+
 const std::vector<PassInfo>& pipeline() {
   static const std::vector<PassInfo> passes = {
       // First: everything after it (and the memory plan) should never see work whose result
@@ -37,31 +48,19 @@ const std::vector<PassInfo>& pipeline() {
       // MatMul -> Softmax -> MatMul chain, and before place, which must cost the fused node.
       {"fuse-attention",
        "MatMul [+ scale/bias/mask] + Softmax + MatMul -> com.parallax.FusedAttention",
-       [](PassContext& c) {
-         fuse_attention(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<fuse_attention>},
       // reassociate-attention right after fuse-attention, whose nodes it rewrites, and before
       // place, which must cost the smaller products it leaves.
       {"reassociate-attention",
        "few queries over a long projected input: project the queries, not the keys and values",
-       [](PassContext& c) {
-         reassociate_attention(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<reassociate_attention>},
       // attention-heads after both attention passes, which match the split form it removes.
       {"attention-heads",
        "FusedAttention reads and writes the heads in place: no split/merge Transposes",
-       [](PassContext& c) {
-         attention_heads(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<attention_heads>},
       // sink-gather after the attention passes: it rebuilds FusedAttention in its final form.
       {"sink-gather", "run the ops in front of a Gather on the gathered rows only",
-       [](PassContext& c) {
-         sink_gather(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<sink_gather>},
       // layout right after canonicalize: it maps the fused convolutions (and needs BN already
       // folded into them), and it adds Transpose nodes, so it must precede place, after which
       // node ids are final.
@@ -73,33 +72,21 @@ const std::vector<PassInfo>& pipeline() {
       // MaxPoolNhwc it fuses), before place.
       {"fuse-conv-maxpool",
        "first ConvNhwc (NCHW image) feeding only a MaxPoolNhwc -> InputConvMaxPoolNhwc",
-       [](PassContext& c) {
-         fuse_conv_maxpool(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<fuse_conv_maxpool>},
       {"fuse-expand-depthwise",
        "1x1 ConvNhwc feeding only a depthwise ConvNhwc -> com.parallax.ExpandDepthwiseNhwc",
-       [](PassContext& c) {
-         fuse_expand_depthwise(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<fuse_expand_depthwise>},
       // dense-concat after layout (the ConvNhwc nodes it chains and their readers, with the
       // BatchNorm -> Relu layout fuses) and before place; the two Concat passes match disjoint
       // patterns (here the layer outputs have several readers, there one), so either order works.
       {"dense-concat",
        "DenseNet's growing Concats: one buffer per block, layers write and read it in place",
-       [](PassContext& c) {
-         dense_concat(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<dense_concat>},
       // concat-in-place after the NHWC fusions (a fused node is no ConvNhwc it chains) and
       // before place, whose costs and branches must see the chain instead of the Concat.
       {"concat-in-place",
        "ConvNhwc outputs joined only by a channel Concat write into its tensor; no Concat",
-       [](PassContext& c) {
-         concat_in_place(c.graph);
-         return rt::Status::ok();
-       }},
+       &rewrite<concat_in_place>},
       // place after canonicalize: the cost model must see the fused, folded graph it will run,
       // and no later pass removes or renumbers nodes, so Plan::device stays valid.
       {"place", "choose CPU or GPU per node: backend support, offload rule, island pruning",

@@ -36,13 +36,18 @@ ir::Graph canonical(const std::string& text) {
   return g;
 }
 
+// g passes the IR verifier (its message shown when not).
+void require_verified(const ir::Graph& g) {
+  const rt::Status v = ir::verify(g);
+  INFO(v.message());
+  REQUIRE(v.is_ok());
+}
+
 ir::Graph with_layout(const ir::Graph& g) {
   ir::Graph l = g;
   const passes::CompileOptions options;
   REQUIRE(passes::assign_layout(l, options).is_ok());
-  rt::Status v = ir::verify(l);
-  INFO(v.message());
-  REQUIRE(v.is_ok());
+  require_verified(l);
   return l;
 }
 
@@ -110,6 +115,12 @@ std::vector<std::string> ops(const ir::Graph& g) {
 }
 
 using Ops = std::vector<std::string>;
+
+// How many main-region nodes of g are `op` (named as ops() names them).
+int count_op(const ir::Graph& g, const std::string& op) {
+  const Ops o = ops(g);
+  return static_cast<int>(std::count(o.begin(), o.end(), op));
+}
 
 // has_attr(g, op, name): some node of type op carries attribute name.
 bool has_attr(const ir::Graph& g, const std::string& op, const std::string& name) {
@@ -225,12 +236,10 @@ dense (float[1, 4, 8, 8] x) => (float[1, 3, 8, 8] y)
   y = Conv (r, w2)
 }
 )");
-  const Ops go = ops(g);
-  CHECK(std::count(go.begin(), go.end(), "Relu") == 1);
+  CHECK(count_op(g, "Relu") == 1);
   const ir::Graph l = with_layout(g);
-  const Ops lo = ops(l);
-  CHECK(std::count(lo.begin(), lo.end(), "Relu") == 0);
-  CHECK(std::count(lo.begin(), lo.end(), "com.parallax.ConvNhwc") == 3);
+  CHECK(count_op(l, "Relu") == 0);
+  CHECK(count_op(l, "com.parallax.ConvNhwc") == 3);
   CHECK(has_attr(l, "ConvNhwc", "activation"));
   check_same_outputs(g, l);
 }
@@ -381,9 +390,7 @@ block (float[1, 8, )" +
 ir::Graph with_fusion(const ir::Graph& g) {
   ir::Graph f = with_layout(g);
   passes::fuse_expand_depthwise(f);
-  rt::Status v = ir::verify(f);
-  INFO(v.message());
-  REQUIRE(v.is_ok());
+  require_verified(f);
   return f;
 }
 
@@ -416,8 +423,7 @@ TEST_CASE("fuse-expand-depthwise: near misses stay two convolutions", "[passes][
   // The expanded tensor is also a graph output.
   const ir::Graph g = canonical(block(64, "Clip", 3, 1, "Relu", true));
   const ir::Graph f = with_fusion(g);
-  const Ops fo = ops(f);
-  CHECK(std::count(fo.begin(), fo.end(), "com.parallax.ExpandDepthwiseNhwc") == 0);
+  CHECK(count_op(f, "com.parallax.ExpandDepthwiseNhwc") == 0);
   check_same_outputs(g, f);
 }
 
@@ -450,7 +456,7 @@ TEST_CASE("fuse-conv-maxpool: the stem's convolution and max pool become one nod
     const ir::Graph g = canonical(stem(ceil_mode, false));
     ir::Graph f = with_layout(g);
     CHECK(passes::fuse_conv_maxpool(f));
-    REQUIRE(ir::verify(f).is_ok());
+    require_verified(f);
     CHECK(ops(f) == Ops{"com.parallax.InputConvMaxPoolNhwc", "com.parallax.ConvNhwc", "Transpose"});
     CHECK(has_attr(f, "InputConvMaxPoolNhwc", "pool_ceil_mode"));
     check_same_outputs(g, f);
@@ -519,12 +525,9 @@ TEST_CASE("concat-in-place: a fire module's convolutions write the Concat's chan
   const ir::Graph g = canonical(fire(false, false));
   ir::Graph f = with_layout(g);
   CHECK(passes::concat_in_place(f));
-  rt::Status v = ir::verify(f);
-  INFO(v.message());
-  REQUIRE(v.is_ok());
-  const Ops fo = ops(f);
-  CHECK(std::count(fo.begin(), fo.end(), "Concat") == 0);
-  CHECK(std::count(fo.begin(), fo.end(), "com.parallax.ConvNhwc") == 5);
+  require_verified(f);
+  CHECK(count_op(f, "Concat") == 0);
+  CHECK(count_op(f, "com.parallax.ConvNhwc") == 5);
   CHECK(has_attr(f, "ConvNhwc", "output_channel_offset"));
   // Without a plan every link copies `into` before writing its channels.
   check_same_outputs(g, f);
@@ -548,8 +551,7 @@ TEST_CASE("concat-in-place: a Concat with any other input, or an input also retu
     const ir::Graph g = canonical(fire(out, !out));
     ir::Graph f = with_layout(g);
     CHECK_FALSE(passes::concat_in_place(f));
-    const Ops fo = ops(f);
-    CHECK(std::count(fo.begin(), fo.end(), "Concat") == 1);
+    CHECK(count_op(f, "Concat") == 1);
   }
 }
 
@@ -599,12 +601,9 @@ TEST_CASE("dense-concat: a dense block's layers write one buffer and read its fi
   const ir::Graph g = canonical(dense_block(false, false));
   ir::Graph f = with_layout(g);
   CHECK(passes::dense_concat(f));
-  rt::Status v = ir::verify(f);
-  INFO(v.message());
-  REQUIRE(v.is_ok());
-  const Ops fo = ops(f);
-  CHECK(std::count(fo.begin(), fo.end(), "Concat") == 0);
-  CHECK(std::count(fo.begin(), fo.end(), "Pad") == 1);
+  require_verified(f);
+  CHECK(count_op(f, "Concat") == 0);
+  CHECK(count_op(f, "Pad") == 1);
   CHECK(has_attr(f, "ConvNhwc", "input_channels"));
   check_same_outputs(g, f);
 
