@@ -22,8 +22,7 @@ bool rewrite_at(Rewriter& rw, ir::NodeId cat, const std::vector<int32_t>& pos) {
   const ir::ValueId y = c.outputs[0];
   struct Part {
     ir::NodeId conv;
-    ir::ValueId value;
-    int64_t offset;
+    int64_t offset;  // the first of its channels in the Concat's output
   };
   std::vector<Part> parts;
   int64_t offset = 0;
@@ -34,7 +33,7 @@ bool rewrite_at(Rewriter& rw, ir::NodeId cat, const std::vector<int32_t>& pos) {
     const ir::Node& cv = rw.node(conv);
     if (cv.outputs.size() != 1 || cv.inputs.size() > 3 || find_attr(cv, "output_channels"))
       return false;
-    parts.push_back({conv, t, offset});
+    parts.push_back({conv, offset});
     offset += rw.value(t).dims[3];
   }
   if (offset != rw.value(y).dims[3]) return false;
