@@ -18,8 +18,10 @@ int64_t pad_source(int64_t o, int64_t before, int64_t dim, PadMode mode) {
   int64_t i = o - before;
   if (i >= 0 && i < dim) return i;
   switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kEdge: return i < 0 ? 0 : dim - 1;
+    case PadMode::kConstant:
+      return -1;
+    case PadMode::kEdge:
+      return i < 0 ? 0 : dim - 1;
     case PadMode::kReflect: {
       if (dim == 1) return 0;
       const int64_t period = 2 * (dim - 1);
@@ -139,9 +141,12 @@ Status Pad(KernelContext& ctx) {
           std::fill(dst, dst + lo, fill);
           std::fill(dst + hi, dst + width, fill);
         } else {
-          for (int64_t o = 0; o < lo; ++o) dst[o] = s[pad_source(o, before[last], in_width, mode)];
-          for (int64_t o = hi; o < width; ++o)
-            dst[o] = s[pad_source(o, before[last], in_width, mode)];
+          const auto at = [&](int64_t o) {
+            const int64_t i = pad_source(o, before[last], in_width, mode);
+            return i < 0 ? fill : s[i];  // an empty row has no border to repeat
+          };
+          for (int64_t o = 0; o < lo; ++o) dst[o] = at(o);
+          for (int64_t o = hi; o < width; ++o) dst[o] = at(o);
         }
         if (hi > lo)
           std::memcpy(dst + lo, s + (lo - before[last]), static_cast<size_t>(hi - lo) * sizeof(U));
